@@ -1,0 +1,1 @@
+"""Keyboard detection and key maps (grows with the calibration issue)."""

@@ -1,0 +1,1 @@
+"""The lean runtime that runs on the unit: sources, hands, pipeline, publishing."""

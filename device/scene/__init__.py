@@ -1,0 +1,1 @@
+"""Rendered top-down piano scenes with exact truth: the test bed and the demo input."""

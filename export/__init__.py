@@ -1,0 +1,1 @@
+"""The workstation side: torch models, training, export (separate environment)."""
