@@ -1,3 +1,140 @@
-"""The `pianocam` console script: dispatches to subcommands, importing each lazily."""
-def main(argv=None):
-    print("stub")
+"""The `pianocam` console script: one entry, subcommands imported only when they run."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+logger = logging.getLogger("pianocam")
+
+PIECES = ("scales", "arpeggios", "chords", "crossings", "mixed")
+LIGHTING = ("studio", "warm", "dim", "uneven")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _add_scene_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=7, help="scene seed (default 7)")
+    p.add_argument("--keys", type=int, choices=(49, 61, 76, 88), default=61, help="keyboard size (default 61)")
+    p.add_argument("--piece", choices=PIECES, default="mixed", help="what is played (default mixed)")
+
+
+def cmd_render(args) -> int:
+    from pianocam.device.scene import SceneSpec, render_scene
+
+    spec = SceneSpec(seed=args.seed, keys=args.keys, seconds=args.seconds, width=args.width, height=args.height,
+                     fps=args.fps, tilt=args.tilt, rotate=args.rotate, distance=args.distance,
+                     lighting=args.lighting, noise=args.noise, tempo=args.tempo, piece=args.piece,
+                     hands=args.hands)
+    written = render_scene(spec, args.out, audio=not args.no_audio)
+    print(json.dumps({k: str(v) if v is not None else None for k, v in written.items()}))
+    return 0
+
+
+def cmd_config(args) -> int:
+    from pianocam.device.config import as_dict, describe, load_config
+
+    if args.describe:
+        for key, default, doc in describe():
+            print(f"{key:34} {default:22} {doc}")
+        return 0
+    print(json.dumps(as_dict(load_config(args.config)), indent=2))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pianocam.device.config import load_config
+    from pianocam.device.unit import Unit
+
+    config = load_config(args.config)
+    _setup_logging(config.log_level)
+    unit = Unit(config)
+    logger.info("unit %s: source %s, broker %s:%d", config.unit_id, config.source.kind,
+                config.mqtt.host, config.mqtt.port)
+    progress = unit.run(seconds=args.seconds)
+    logger.info("stopped after %d frames", progress.frames)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from pianocam.device.demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pianocam",
+        description="pianocam: a camera over a piano keyboard; hands, fingers and technique published over MQTT.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the whole pipeline on a rendered scene with a built-in broker",
+                       description="Render (or reuse) a scene, start an embedded MQTT broker unless --broker "
+                                   "is given, run the pipeline, print a one-line summary per second.")
+    _add_scene_args(p)
+    p.add_argument("--seconds", type=float, default=None, help="stop after N seconds (default: run until Ctrl-C)")
+    p.add_argument("--broker", metavar="HOST:PORT", help="publish to this broker instead of an embedded one")
+    p.add_argument("--json", action="store_true", help="print every published message as one JSON line on stdout")
+    p.add_argument("--unit-id", default="demo", help="unit id in topics (default demo)")
+    p.add_argument("--hands-topic", action="store_true", help="also publish per-frame landmarks on .../hands")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="the daemon: run the unit from its config until stopped",
+                       description="Run the unit: frame source → hands → MQTT, configured by a TOML file "
+                                   "and PIANOCAM_* variables (see `pianocam config --describe`).")
+    p.add_argument("--config", metavar="FILE", help="TOML config file (default $PIANOCAM_CONFIG, else built-in)")
+    p.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("render", help="render a top-down keyboard scene with hands and exact truth",
+                       description="Write video.mp4, performance.mid, truth.json and (with fluidsynth) audio.wav.")
+    _add_scene_args(p)
+    p.add_argument("--seconds", type=float, default=10.0, help="length in seconds (default 10)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--width", type=int, default=960)
+    p.add_argument("--height", type=int, default=540)
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--tilt", type=float, default=0.0, metavar="DEG", help="camera pitch off vertical")
+    p.add_argument("--rotate", type=float, default=0.0, metavar="DEG", help="in-image rotation")
+    p.add_argument("--distance", type=float, default=1.0, help="camera distance factor (1 = default framing)")
+    p.add_argument("--lighting", choices=LIGHTING, default="studio")
+    p.add_argument("--noise", type=float, default=2.0, help="sensor noise sigma in grey levels")
+    p.add_argument("--tempo", type=float, default=100.0, help="beats per minute")
+    p.add_argument("--hands", choices=("both", "left", "right"), default="both")
+    p.add_argument("--no-audio", action="store_true", help="skip audio.wav even when fluidsynth is present")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("config", help="check a config file, or describe every key",
+                       description="Print the effective config (secrets hidden), or every key with its default.")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("--describe", action="store_true", help="list every key, its default and what it does")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    if args.command != "run":
+        _setup_logging("WARNING" if getattr(args, "json", False) else "INFO")
+    from pianocam.device.config import ConfigError
+    from pianocam.device.sources import SourceError
+
+    try:
+        return args.func(args)
+    except (ConfigError, SourceError) as err:
+        print(f"pianocam: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""`pianocam demo`: the whole unit on a rendered scene, with an embedded broker, no camera needed."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import threading
+import time
+
+from .broker import EmbeddedBroker
+from .config import load_config
+
+logger = logging.getLogger(__name__)
+
+
+def _summary(progress, metrics: dict) -> str:
+    hands = progress.last_hands
+    seen = " ".join(f"{h.side[0].upper()} {h.score:.2f}" for h in hands.hands) if hands and hands.hands else "-"
+    track = metrics["latency_ms"].get("track", {})
+    return (f"t={progress.elapsed:5.1f}s  frames {progress.frames:5d}  fps {metrics['fps']:5.1f}  "
+            f"hands [{seen}]  both-hands {progress.frames_with_both / max(progress.frames, 1):6.1%}  "
+            f"track p50 {track.get('p50', 0):5.1f} ms p95 {track.get('p95', 0):5.1f} ms  "
+            f"dropped {metrics['dropped_frames']}")
+
+
+def run_demo(args) -> int:
+    from .unit import Unit
+
+    config = load_config(environ={})  # the demo runs on built-in defaults, whatever the environment says
+    config.unit_id = args.unit_id
+    config.source.kind = "scene"
+    config.source.scene_seed = args.seed
+    config.source.scene_keys = args.keys
+    config.source.scene_piece = args.piece
+    config.source.loop = True
+    config.mqtt.publish_hands = args.hands_topic
+    config.metrics.interval = 1.0
+    broker = None
+    if args.broker:
+        host, _, port = args.broker.rpartition(":")
+        config.mqtt.host, config.mqtt.port = host or "localhost", int(port)
+    else:
+        broker = EmbeddedBroker().start()
+        config.mqtt.host, config.mqtt.port = broker.host, broker.port
+    out = sys.stdout
+    lock = threading.Lock()
+
+    def print_message(topic: str, payload: dict) -> None:
+        with lock:
+            out.write(json.dumps({"topic": topic, "payload": payload}) + "\n")
+            out.flush()
+
+    def print_summary(progress, metrics) -> None:
+        print(_summary(progress, metrics), file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    watcher = None
+    with tempfile.TemporaryDirectory(prefix="pianocam-demo-") as state:
+        config.journal.path = f"{state}/journal.sqlite"
+        if not args.json:
+            print(f"pianocam demo: rendering or reusing scene (seed {args.seed}, {args.keys} keys); "
+                  f"broker {config.mqtt.host}:{config.mqtt.port}", flush=True)
+        unit = Unit(config)
+        if args.json:
+            from .publisher import Watcher
+
+            watcher = Watcher(config.mqtt.host, config.mqtt.port, config.mqtt.base_topic, config.unit_id,
+                              on_message=print_message)
+            if not watcher.start():
+                logger.warning("could not subscribe to %s:%d; messages will not be echoed",
+                               config.mqtt.host, config.mqtt.port)
+        try:
+            progress = unit.run(seconds=args.seconds, every_second=print_summary)
+        finally:
+            if watcher:
+                time.sleep(0.3)  # let the last messages (metrics, offline) come back through the broker
+                watcher.stop()
+            if broker:
+                broker.stop()
+    if not args.json:
+        print(f"done: {progress.frames} frames, both hands in {progress.frames_with_both / max(progress.frames, 1):.1%}")
+    return 0

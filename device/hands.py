@@ -1,0 +1,108 @@
+"""Hand landmarks with MediaPipe's bundled models: 21 points per hand, side, score."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# MediaPipe landmark indices of the five fingertips, thumb (finger 1) to little finger (5).
+FINGERTIPS = {1: 4, 2: 8, 3: 12, 4: 16, 5: 20}
+WRIST = 0
+
+
+@dataclass
+class Hand:
+    side: str                 # "left" | "right": the player's hand
+    score: float              # MediaPipe's handedness confidence
+    landmarks: np.ndarray     # (21, 3): x, y in image pixels, z in pixels relative to the wrist
+    normalized: np.ndarray    # (21, 3): as MediaPipe gives them, x and y in 0..1
+
+    def fingertip(self, finger: int) -> np.ndarray:
+        """(x, y) in pixels of finger 1 (thumb) to 5 (little)."""
+        return self.landmarks[FINGERTIPS[finger], :2]
+
+    def fingertips(self) -> dict[int, np.ndarray]:
+        return {finger: self.fingertip(finger) for finger in FINGERTIPS}
+
+    def to_message(self) -> dict:
+        return {"side": self.side, "score": self.score, "landmarks": self.landmarks[:, :2].round(1)}
+
+
+@dataclass
+class Hands:
+    frame_index: int
+    t: float
+    width: int
+    height: int
+    hands: list[Hand] = field(default_factory=list)
+
+    def side(self, side: str) -> Hand | None:
+        return next((h for h in self.hands if h.side == side), None)
+
+
+def assign_sides(labels: list[str], wrist_x: list[float], mirrored: bool) -> list[str]:
+    """The player's left/right for each detected hand.
+
+    MediaPipe labels handedness as if the image were a mirrored selfie. A camera looking
+    straight down at the keys sees the backs of the hands, fingers pointing away from the
+    player: the silhouette of the right hand there is that of a right palm in a mirrored
+    selfie, so the labels hold as given; a mirrored top-down image swaps them. When both
+    hands get the same label (it happens while hands cross or one is half out of view),
+    the hand further left in the image is the left hand: at a keyboard they rarely cross.
+    """
+    sides = [("right" if label == "Left" else "left") if mirrored else label.lower() for label in labels]
+    if len(sides) == 2 and sides[0] == sides[1]:
+        left_first = wrist_x[0] <= wrist_x[1]
+        sides = ["left", "right"] if left_first else ["right", "left"]
+    return sides
+
+
+class HandTracker:
+    """MediaPipe Hands in video (tracking) mode; models ship inside mediapipe 0.10.18, nothing is fetched."""
+
+    def __init__(self, model_complexity: int = 0, max_hands: int = 2, min_detection_confidence: float = 0.5,
+                 min_tracking_confidence: float = 0.5, mirrored: bool = False, static: bool = False):
+        import mediapipe as mp  # imported here so that --help and config checks stay fast
+
+        self.mirrored = mirrored
+        self._hands = mp.solutions.hands.Hands(
+            static_image_mode=static, max_num_hands=max_hands, model_complexity=model_complexity,
+            min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
+
+    @classmethod
+    def from_config(cls, tracker_config) -> "HandTracker":
+        c = tracker_config
+        return cls(c.model_complexity, c.max_hands, c.min_detection_confidence, c.min_tracking_confidence, c.mirrored)
+
+    def process(self, image: np.ndarray, frame_index: int = 0, t: float = 0.0) -> Hands:
+        """Find hands in one BGR image."""
+        height, width = image.shape[:2]
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rgb.flags.writeable = False
+        result = self._hands.process(rgb)
+        found = Hands(frame_index, t, width, height)
+        if not result.multi_hand_landmarks:
+            return found
+        scale = np.array([width, height, width], dtype=np.float32)
+        normalized = [np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32)
+                      for lm in result.multi_hand_landmarks]
+        labels = [h.classification[0].label for h in result.multi_handedness]
+        scores = [h.classification[0].score for h in result.multi_handedness]
+        sides = assign_sides(labels, [n[WRIST, 0] for n in normalized], self.mirrored)
+        for side, score, norm in zip(sides, scores, normalized):
+            found.hands.append(Hand(side, float(score), norm * scale, norm))
+        found.hands.sort(key=lambda h: h.side)
+        return found
+
+    def close(self) -> None:
+        self._hands.close()
+
+    def __enter__(self) -> "HandTracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,103 @@
+"""Frames → hands → events: the unit's main loop, one stage after another, timed."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .hands import Hands, HandTracker
+from .metrics import StageTimer, cpu_temperature
+from .sources import FrameSource, SourceTimeout
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Progress:
+    """What the loop has done so far; handed to the per-second callback."""
+
+    frames: int = 0
+    frames_with_hands: int = 0
+    frames_with_both: int = 0
+    last_hands: Hands | None = None
+    elapsed: float = 0.0
+
+
+class Pipeline:
+    """Reads the newest frame, finds hands, and hands every result to `emit(kind, body)`."""
+
+    def __init__(self, source: FrameSource, tracker: HandTracker, emit: Callable[[str, dict], int],
+                 metrics_interval: float = 5.0, publish_hands: bool = False, read_timeout: float = 2.0):
+        self.source = source
+        self.tracker = tracker
+        self.emit = emit
+        self.metrics_interval = metrics_interval
+        self.publish_hands = publish_hands
+        self.read_timeout = read_timeout
+        self.timer = StageTimer()
+        self.progress = Progress()
+        self.timeouts = 0
+        self.queue_depth: Callable[[], int] = lambda: 0
+
+    def step(self) -> Hands | None:
+        """Process one frame; None when the source has ended."""
+        start = time.perf_counter()
+        try:
+            frame = self.source.read(self.read_timeout)
+        except SourceTimeout as err:
+            self.timeouts += 1
+            logger.warning("%s", err)
+            return Hands(-1, 0.0, 0, 0)
+        if frame is None:
+            return None
+        got = time.perf_counter()
+        hands = self.tracker.process(frame.image, frame.index, frame.t)
+        tracked = time.perf_counter()
+        if self.publish_hands:
+            self.emit("hands", {"frame": frame.index, "t": frame.t, "width": hands.width,
+                                "height": hands.height, "hands": [h.to_message() for h in hands.hands]})
+        done = time.perf_counter()
+        self.timer.record("capture_wait", got - start)
+        self.timer.record("track", tracked - got)
+        self.timer.record("publish", done - tracked)
+        self.timer.record("total", done - got)
+        self.timer.frame_done()
+        p = self.progress
+        p.frames += 1
+        p.frames_with_hands += bool(hands.hands)
+        p.frames_with_both += len(hands.hands) >= 2
+        p.last_hands = hands
+        return hands
+
+    def metrics(self) -> dict:
+        return {"fps": self.timer.fps(), "frames": self.progress.frames,
+                "dropped_frames": self.source.dropped, "read_timeouts": self.timeouts,
+                "source_online": self.source.online, "queue_depth": self.queue_depth(),
+                "latency_ms": self.timer.latency(), "cpu_temperature": cpu_temperature()}
+
+    def run(self, stop: threading.Event | None = None, seconds: float | None = None,
+            every_second: Callable[[Progress, dict], None] | None = None) -> Progress:
+        """Loop until the source ends, stop is set, or seconds have passed."""
+        stop = stop or threading.Event()
+        began = time.monotonic()
+        next_metrics = began + min(1.0, self.metrics_interval)
+        next_tick = began + 1.0
+        while not stop.is_set():
+            now = time.monotonic()
+            if seconds is not None and now - began >= seconds:
+                break
+            if self.step() is None:
+                logger.info("source %s ended after %d frames", self.source.name, self.progress.frames)
+                break
+            now = time.monotonic()
+            self.progress.elapsed = now - began
+            if now >= next_metrics:
+                self.emit("metrics", self.metrics())
+                next_metrics = now + self.metrics_interval
+            if every_second and now >= next_tick:
+                every_second(self.progress, self.metrics())
+                next_tick += 1.0
+        self.emit("metrics", self.metrics())
+        return self.progress

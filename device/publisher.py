@@ -1,0 +1,239 @@
+"""The only module that touches MQTT: journals events, delivers them, keeps retained state alive."""
+from __future__ import annotations
+
+import collections
+import logging
+import ssl
+import threading
+import time
+from typing import Callable
+
+import paho.mqtt.client as mqtt
+
+from .config import Config
+from .journal import Entry, Journal
+from .messages import ROUTES, decode, encode, envelope, topic_for
+
+logger = logging.getLogger(__name__)
+
+# Journalled events handed to paho but not yet acknowledged; beyond this the sender waits,
+# so a slow broker cannot make paho's own queue grow without bound.
+_MAX_IN_FLIGHT = 500
+
+
+class Publisher:
+    """Stages call `emit(kind, body)`; this class owns the client, the journal and the retained state."""
+
+    def __init__(self, config: Config, journal: Journal, client_id: str | None = None):
+        self.config = config
+        self.journal = journal
+        self.unit_id = config.unit_id
+        self.base = config.mqtt.base_topic
+        self.sent = 0
+        self.acknowledged = 0
+        self._retained: dict[str, bytes] = {}
+        self._connected = threading.Event()
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._in_flight: collections.deque[tuple[int, mqtt.MQTTMessageInfo]] = collections.deque()
+        self._sent_upto = 0  # the last journalled seq handed to paho in this process
+        self._handlers: dict[str, Callable[[str, dict], None]] = {}
+        self._listeners: list[Callable[[str, dict], None]] = []
+
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                   client_id=client_id or f"pianocam-{self.unit_id}",
+                                   protocol=mqtt.MQTTv311, clean_session=True)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = lambda *args: self._wake.set()
+        self._client.on_message = self._on_message
+        m = config.mqtt
+        if m.username:
+            self._client.username_pw_set(m.username, m.password or None)
+        if m.tls:
+            self._client.tls_set(ca_certs=m.ca_file or None, certfile=m.cert_file or None,
+                                 keyfile=m.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+        offline = envelope(self.unit_id, journal.next_seq(), {"state": "offline"})
+        self._client.will_set(self.topic("status"), encode(offline), qos=1, retain=True)
+        self._sender = threading.Thread(target=self._send_journal, name="mqtt-sender", daemon=True)
+
+    def topic(self, kind: str) -> str:
+        return topic_for(self.base, self.unit_id, kind)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        """Connect in the background; the unit runs (and journals) with no broker at all."""
+        m = self.config.mqtt
+        self._client.connect_async(m.host, m.port, keepalive=m.keepalive)
+        self._client.loop_start()
+        self._sender.start()
+
+    def emit(self, kind: str, body: dict) -> int:
+        """Publish one message of a kind from messages.ROUTES; returns its seq."""
+        route = ROUTES[kind]
+        seq = self.journal.next_seq()
+        payload = encode(envelope(self.unit_id, seq, body))
+        self._notify(kind, payload)
+        if route.journalled:
+            self.journal.append(Entry(seq, self.topic(kind), payload, route.qos, route.retained))
+            self._wake.set()
+        else:
+            if route.retained:
+                self._retained[kind] = payload
+            if self.connected:
+                self._client.publish(self.topic(kind), payload, qos=route.qos, retain=route.retained)
+                self.sent += 1
+        return seq
+
+    def on_command(self, name: str, handler: Callable[[str, dict], dict]) -> None:
+        """Answer `cmd/<name>` requests; subscriptions are renewed on every connect."""
+        self._handlers[name] = handler
+        if self.connected:
+            self._client.subscribe(self.topic(f"cmd/{name}"), qos=1)
+
+    def add_listener(self, listener: Callable[[str, dict], None]) -> None:
+        """Call listener(kind, payload) for every message emitted (the demo prints them)."""
+        self._listeners.append(listener)
+
+    def pending(self) -> int:
+        return len(self.journal)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Deliver what can be delivered within timeout, say offline, and disconnect."""
+        deadline = time.monotonic() + timeout
+        while self.connected and len(self.journal) and time.monotonic() < deadline:
+            self._wake.set()
+            time.sleep(0.05)
+        self._stopping.set()
+        self._wake.set()
+        if self.connected:
+            offline = envelope(self.unit_id, self.journal.next_seq(), {"state": "offline"})
+            info = self._client.publish(self.topic("status"), encode(offline), qos=1, retain=True)
+            try:
+                info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            except (RuntimeError, ValueError):
+                pass
+        self._client.disconnect()
+        self._client.loop_stop()
+        if self._sender.is_alive():
+            self._sender.join(timeout=2)
+
+    # --- paho callbacks: they run on paho's thread and never take our locks ---
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            # Not connected: the broker refused us (bad credentials, say). paho retries.
+            logger.error("broker %s:%s refused the connection: %s",
+                         self.config.mqtt.host, self.config.mqtt.port, reason_code)
+            return
+        logger.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
+        online = envelope(self.unit_id, self.journal.next_seq(), {"state": "online"})
+        client.publish(self.topic("status"), encode(online), qos=1, retain=True)
+        for kind, payload in list(self._retained.items()):
+            route = ROUTES[kind]
+            client.publish(self.topic(kind), payload, qos=route.qos, retain=True)
+        for name in self._handlers:
+            client.subscribe(self.topic(f"cmd/{name}"), qos=1)
+        self._connected.set()
+        self._wake.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        if self.connected:
+            logger.warning("disconnected from broker (%s); events wait in the journal", reason_code)
+        self._connected.clear()
+
+    def _on_message(self, client, userdata, message):
+        name = message.topic.rsplit("/cmd/", 1)[-1]
+        handler = self._handlers.get(name)
+        response_topic = self.topic(f"cmd/{name}/response")
+        transaction = None
+        try:
+            if len(message.payload) > 64 * 1024:
+                raise ValueError("payload larger than 64 KiB")
+            request = decode(message.payload or b"{}")
+            if not isinstance(request, dict):
+                raise ValueError("payload must be a JSON object")
+            transaction = request.get("transaction")
+            if handler is None:
+                raise ValueError(f"unknown command {name!r}")
+            body = {"ok": True, **(handler(name, request) or {})}
+        except Exception as err:  # a bad request gets an error response, never a crash
+            body = {"ok": False, "error": str(err)}
+        body["transaction"] = transaction
+        client.publish(response_topic, encode(envelope(self.unit_id, self.journal.next_seq(), body)), qos=1)
+
+    # --- the sender thread: hands journalled events to paho in order, collects acknowledgements ---
+
+    def _send_journal(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(timeout=0.5)
+            self._wake.clear()
+            while self._in_flight and self._in_flight[0][1].is_published():
+                seq, _ = self._in_flight.popleft()
+                self.journal.acknowledge(seq)
+                self.acknowledged += 1
+            # Acknowledgements can arrive out of order behind an unacknowledged head.
+            for seq, info in [item for item in self._in_flight if item[1].is_published()]:
+                self._in_flight.remove((seq, info))
+                self.journal.acknowledge(seq)
+                self.acknowledged += 1
+            if not self.connected:
+                continue
+            room = _MAX_IN_FLIGHT - len(self._in_flight)
+            if room <= 0:
+                continue
+            # paho keeps and re-sends whatever it was handed across reconnects, so each entry is
+            # handed over once per process; a restarted process replays the whole journal.
+            for entry in self.journal.pending(after=self._sent_upto, limit=room):
+                info = self._client.publish(entry.topic, entry.payload, qos=entry.qos, retain=entry.retained)
+                self._in_flight.append((entry.seq, info))
+                self._sent_upto = entry.seq
+                self.sent += 1
+
+    def _notify(self, kind: str, payload: bytes) -> None:
+        for listener in self._listeners:
+            try:
+                listener(kind, decode(payload))
+            except Exception:
+                logger.exception("message listener failed")
+
+
+class Watcher:
+    """A subscriber to one unit's (or every unit's) topics, for `pianocam demo --json` and `watch`."""
+
+    def __init__(self, host: str, port: int, base: str = "pianocam", unit_id: str = "+",
+                 on_message: Callable[[str, dict], None] | None = None):
+        self.host, self.port = host, port
+        self.pattern = f"{base}/{unit_id}/#"
+        self.on_message = on_message or (lambda topic, payload: None)
+        self._subscribed = threading.Event()
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=5)
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = lambda *args: self._subscribed.set()
+        self._client.on_message = self._on_message
+
+    def start(self, timeout: float = 5.0) -> bool:
+        """Connect and subscribe; True once the subscription stands."""
+        self._client.connect_async(self.host, self.port, keepalive=30)
+        self._client.loop_start()
+        return self._subscribed.wait(timeout)
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if not reason_code.is_failure:
+            client.subscribe(self.pattern, qos=1)
+
+    def _on_message(self, client, userdata, message):
+        try:
+            payload = decode(message.payload)
+        except ValueError:
+            payload = {"raw": message.payload.decode(errors="replace")}
+        self.on_message(message.topic, payload)

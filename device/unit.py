@@ -1,0 +1,50 @@
+"""The unit assembled from its config: source, tracker, journal, publisher, pipeline."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from .config import Config
+from .hands import HandTracker
+from .journal import Journal
+from .pipeline import Pipeline, Progress
+from .publisher import Publisher
+from .sources import open_source
+
+logger = logging.getLogger(__name__)
+
+
+class Unit:
+    """Everything `pianocam run` and `pianocam demo` start, in the order data flows."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.journal = Journal(config.journal_path(), config.journal.max_events)
+        self.publisher = Publisher(config, self.journal)
+        self.source = open_source(config.source)
+        self.tracker = HandTracker.from_config(config.tracker)
+        self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit,
+                                 metrics_interval=config.metrics.interval,
+                                 publish_hands=config.mqtt.publish_hands,
+                                 read_timeout=config.source.read_timeout)
+        self.pipeline.queue_depth = self.publisher.pending
+        self.stop_event = threading.Event()
+
+    def run(self, seconds: float | None = None, every_second=None, handle_signals: bool = True) -> Progress:
+        if handle_signals and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop_event.set())
+        self.publisher.start()
+        self.source.open()
+        try:
+            return self.pipeline.run(self.stop_event, seconds=seconds, every_second=every_second)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Flush, say offline, close the source: what SIGTERM leads to."""
+        self.source.close()
+        self.publisher.stop()
+        self.tracker.close()
+        self.journal.close()

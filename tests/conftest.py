@@ -1,0 +1,74 @@
+"""Shared fixtures: a real Mosquitto on a free loopback port, paths to the shared data."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mosquitto:
+    """A real mosquitto process with a config of its own; can be stopped and started again."""
+
+    def __init__(self, workdir: Path, port: int | None = None):
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+                             f"log_dest file {workdir / 'mosquitto.log'}\n")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10.0) -> "Mosquitto":
+        self.proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode()}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start listening")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _mosquitto_binary() -> str | None:
+    return shutil.which("mosquitto") or (Path("/usr/sbin/mosquitto").exists() and "/usr/sbin/mosquitto") or None
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    if not _mosquitto_binary():
+        pytest.fail("mosquitto is not installed: the test command installs it (apt-get install mosquitto)")
+    broker = Mosquitto(tmp_path).start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = SHARED / "data"
+    if not path.is_dir():
+        pytest.fail(f"../shared/data not found at {path}")
+    return path
