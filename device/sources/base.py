@@ -137,8 +137,6 @@ class FrameSource:
         while not self._stop.is_set():
             try:
                 frame = self._next_frame()
-                failing_since = None
-                backoff = 0.5
             except Exception as err:  # a camera that errors is retried below like one that stalls
                 logger.warning("%s: read failed: %s", self.name, err)
                 frame = None
@@ -155,6 +153,9 @@ class FrameSource:
                 else:
                     time.sleep(0.05)
                 continue
+            failing_since = None
+            backoff = 0.5
+            self.online = True
             with self._cond:
                 if self._latest is not None and self._latest.index != self._delivered:
                     self.dropped += 1

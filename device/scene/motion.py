@@ -1,0 +1,216 @@
+"""Hand kinematics: where each joint of each hand is at time t, from the fingered notes."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .keyboard import WHITE_WIDTH, Key
+
+# Hand-local coordinates: `across` runs from thumb side to little-finger side, `forward`
+# from the knuckle line towards the fingertips, heights above the key tops (all mm).
+FINGER_SEGMENTS = {2: (42.0, 25.0, 20.0), 3: (46.0, 29.0, 21.0), 4: (44.0, 27.0, 21.0),
+                   5: (34.0, 21.0, 19.0)}
+THUMB_SEGMENTS = (44.0, 32.0, 27.0)   # metacarpal, proximal, distal
+KNUCKLES = {2: (-31.0, -2.0), 3: (-10.0, 0.0), 4: (10.0, -3.0), 5: (28.0, -11.0)}
+THUMB_BASE = (-30.0, -45.0)
+WRIST = (-4.0, -88.0)
+KNUCKLE_HEIGHT = 40.0
+WRIST_HEIGHT = 36.0
+# Curved fingers put the tips this far in front of the knuckles; the thumb strikes
+# nearer the player than the long fingers, as on a real keyboard.
+FINGER_LINE = 60.0
+THUMB_SETBACK = 15.0
+HOVER_HEIGHT = 14.0
+HOVER_SHORTEN = 6.0
+KEY_DIP = 4.0
+# Share of a finger's length it reaches comfortably; held keys keep the hand this close.
+COMFORT = 0.85
+STRIKE_TIME = 0.07     # s for a finger to go down before onset or up after offset
+# Forearms come from the body, so a hand far from the centre turns its fingers outward.
+BODY_REACH = 600.0
+YAW_SHARE = 0.35
+
+LANDMARK_COUNT = 21
+TIP_LANDMARK = {1: 4, 2: 8, 3: 12, 4: 16, 5: 20}
+
+
+def _rest_offset(finger: int) -> tuple[float, float]:
+    """(across, forward) of a resting fingertip: one white key per finger."""
+    across = (finger - 1) * WHITE_WIDTH - 2.5 * WHITE_WIDTH
+    forward = FINGER_LINE - (THUMB_SETBACK if finger == 1 else 0.0)
+    return across, forward
+
+
+def press_point(key: Key, finger: int) -> tuple[float, float]:
+    x, y = key.press_point
+    return x, y + (THUMB_SETBACK if finger == 1 else 0.0)
+
+
+def finger_length(finger: int) -> float:
+    return sum(THUMB_SEGMENTS if finger == 1 else FINGER_SEGMENTS[finger])
+
+
+def _smoothstep(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+class HandMotion:
+    """One hand's deterministic motion through its notes."""
+
+    def __init__(self, hand: str, notes: list[dict], keys: dict[int, Key], body_x: float,
+                 rng: np.random.Generator):
+        self.hand = hand
+        self.side = 1.0 if hand == "right" else -1.0
+        self.body_x = body_x
+        self.notes = [n for n in notes if n["hand"] == hand]
+        self.presses = {f: [] for f in range(1, 6)}
+        for n in self.notes:
+            x, y = press_point(keys[n["pitch"]], n["finger"])
+            self.presses[n["finger"]].append((n["onset"], n["offset"], x, y))
+        self._plan_anchor()
+        # Idle fingers drift a little, each at its own pace, so hands never freeze.
+        self.idle_phase = rng.uniform(0, 2 * math.pi, size=(6, 2))
+        self.idle_rate = rng.uniform(0.6, 1.4, size=6)
+
+    def _plan_anchor(self):
+        """Knuckle-centre keyframes: one per chord, where its fingers rest on its keys."""
+        by_onset: dict[float, list] = {}
+        for f, presses in self.presses.items():
+            for onset, _, x, y in presses:
+                by_onset.setdefault(onset, []).append((f, x, y))
+        times, xs, ys = [], [], []
+        for onset in sorted(by_onset):
+            group = by_onset[onset]
+            across = [x - self.side * _rest_offset(f)[0] for f, x, _ in group]
+            depth = [y + _rest_offset(f)[1] for f, _, y in group]
+            times.append(onset)
+            xs.append(float(np.mean(across)))
+            # Lean towards the deepest reach so a black key is not out of reach.
+            ys.append(min(depth) + 0.3 * (max(depth) - min(depth)))
+        self.key_times = np.array(times)
+        self.key_x = np.array(xs)
+        self.key_y = np.array(ys)
+        spacing = np.median(np.diff(self.key_times)) if len(times) > 1 else 0.3
+        # Gliding over neighbouring chords spreads a thumb crossing over several notes.
+        self.sigma = float(np.clip(0.6 * spacing, 0.08, 0.4))
+
+    def present(self) -> bool:
+        return len(self.notes) > 0
+
+    def _glide(self, t: float) -> np.ndarray:
+        z = -0.5 * ((t - self.key_times) / self.sigma) ** 2
+        w = np.exp(z - z.max())
+        return np.array([w @ self.key_x, w @ self.key_y]) / w.sum()
+
+    def _yaw(self, x: float) -> float:
+        return YAW_SHARE * math.atan2(x - self.body_x, BODY_REACH)
+
+    def _base(self, finger, origin, yaw) -> np.ndarray:
+        local = THUMB_BASE if finger == 1 else KNUCKLES[finger]
+        return np.array(self._to_world(origin, yaw, *local, 0.0)[:2])
+
+    def anchor(self, t: float) -> tuple[float, float, float]:
+        """Knuckle centre (x, y) and yaw (radians) at time t.
+
+        The hand glides smoothly through its chords, but a finger holding a key holds
+        the hand back: while keys are down the hand is pulled until every held key
+        is within comfortable reach.
+        """
+        origin = self._glide(t)
+        held = [(f, w, p) for f in range(1, 6) for w, p in [self._press(f, t)] if w > 0]
+        for _ in range(4):
+            yaw = self._yaw(origin[0])
+            pulls, weights = [], []
+            for finger, w, point in held:
+                base = self._base(finger, origin, yaw)
+                gap = point[:2] - base
+                dist = float(np.hypot(*gap))
+                excess = dist - COMFORT * finger_length(finger)
+                if excess > 0:
+                    pulls.append(w * excess * gap / dist)
+                    weights.append(w)
+            if not pulls:
+                break
+            origin = origin + np.sum(pulls, axis=0) / max(1.0, sum(weights))
+        return float(origin[0]), float(origin[1]), self._yaw(origin[0])
+
+    def _to_world(self, origin, yaw, across, forward, height):
+        ax, ay = self.side * math.cos(yaw), self.side * math.sin(yaw)
+        fx, fy = math.sin(yaw), -math.cos(yaw)
+        return (origin[0] + across * ax + forward * fx, origin[1] + across * ay + forward * fy, height)
+
+    def _fingertip(self, finger, t, origin, yaw):
+        across, forward = _rest_offset(finger)
+        px, py = self.idle_phase[finger]
+        rate = self.idle_rate[finger]
+        rest = np.array(self._to_world(origin, yaw, across + 1.5 * math.sin(rate * t + px),
+                                       forward - HOVER_SHORTEN + 2.0 * math.sin(1.3 * rate * t + py),
+                                       HOVER_HEIGHT))
+        w, point = self._press(finger, t)
+        return rest if w == 0 else rest + w * (point - rest)
+
+    def _press(self, finger: int, t: float) -> tuple[float, np.ndarray | None]:
+        """How far down (0..1) the finger is towards its key, and the key's press point."""
+        best_w, best = 0.0, None
+        for onset, offset, x, y in self.presses[finger]:
+            if t < onset - STRIKE_TIME or t > offset + STRIKE_TIME:
+                continue
+            w = float(_smoothstep((t - onset + STRIKE_TIME) / STRIKE_TIME)
+                      if t < onset else 1.0 if t <= offset
+                      else _smoothstep((offset + STRIKE_TIME - t) / STRIKE_TIME))
+            if w > best_w:
+                best_w, best = w, np.array([x, y, -KEY_DIP])
+        return best_w, best
+
+    def landmarks(self, t: float) -> np.ndarray:
+        """21x3 points in keyboard mm, in MediaPipe's hand-landmark order."""
+        x, y, yaw = self.anchor(t)
+        origin = (x, y)
+        pts = np.zeros((LANDMARK_COUNT, 3))
+        pts[0] = self._to_world(origin, yaw, *WRIST, WRIST_HEIGHT)
+        # Thumb: a metacarpal from the base, bent outward, then two phalanges to the tip.
+        base = np.array(self._to_world(origin, yaw, *THUMB_BASE, WRIST_HEIGHT - 6))
+        tip = self._fingertip(1, t, origin, yaw)
+        meta, prox, dist = THUMB_SEGMENTS
+        out = np.array(self._to_world((0, 0), yaw, -1.0, 0.0, 0.0))
+        chord = tip - base
+        reach = np.linalg.norm(chord[:2]) + 1e-6
+        mcp = base + chord * (meta / (meta + prox + dist)) + out * 0.35 * max(0.0, meta + prox + dist - reach) * 0.5
+        mcp[2] = max(mcp[2], tip[2] + 16)
+        pts[1] = base
+        pts[2] = mcp
+        pts[3] = mcp + (tip - mcp) * (prox / (prox + dist))
+        pts[3][2] += 6.0
+        pts[4] = tip
+        for finger in (2, 3, 4, 5):
+            knuckle = np.array(self._to_world(origin, yaw, *KNUCKLES[finger], KNUCKLE_HEIGHT))
+            tip = self._fingertip(finger, t, origin, yaw)
+            l1, l2, l3 = FINGER_SEGMENTS[finger]
+            total = l1 + l2 + l3
+            span = float(np.linalg.norm(tip - knuckle))
+            # A curled finger arches: the middle joint rises above the knuckle-tip line.
+            arch = 0.45 * math.sqrt(max(total * total - span * span, 0.0))
+            base_idx = 1 + 4 * (finger - 1)
+            pts[base_idx] = knuckle
+            for j, share in ((1, l1 / total), (2, (l1 + l2) / total)):
+                p = knuckle + (tip - knuckle) * share
+                p[2] += arch * math.sin(math.pi * share)
+                pts[base_idx + j] = p
+            pts[base_idx + 3] = tip
+        return pts
+
+    def reach_errors(self) -> list[str]:
+        """Notes whose key lies beyond what the finger can reach from where the hand is."""
+        errors = []
+        for finger, presses in self.presses.items():
+            limit = 0.97 * finger_length(finger)
+            for onset, offset, x, y in presses:
+                for t in (onset, offset):
+                    pts = self.landmarks(t)
+                    base = pts[1] if finger == 1 else pts[1 + 4 * (finger - 1)]
+                    span = math.hypot(x - base[0], y - base[1])
+                    if span > limit:
+                        errors.append(f"{self.hand} finger {finger} at {t:.2f}s: {span:.0f} mm > {limit:.0f}")
+        return errors

@@ -1,0 +1,47 @@
+"""What a rendered scene shows: keyboard, camera, lighting, piece and hands."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .keyboard import LOWEST_MIDI
+from .score import HANDS, PIECES
+
+LIGHTINGS = ("studio", "warm", "dim", "uneven")
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    seed: int = 0
+    keys: int = 61             # 49|61|76|88
+    seconds: float = 10.0
+    width: int = 960
+    height: int = 540
+    fps: float = 30.0
+    tilt: float = 0.0          # degrees the camera leans towards the player
+    rotate: float = 0.0        # degrees of in-image rotation
+    distance: float = 1.0      # 1.0: 90 % of the width spans the keys (61 keys' span at most)
+    lighting: str = "studio"   # studio|warm|dim|uneven
+    noise: float = 2.0         # sensor noise sigma in grey levels
+    tempo: float = 100.0       # BPM
+    piece: str = "mixed"       # scales|arpeggios|chords|crossings|mixed
+    hands: str = "both"        # both|left|right
+
+    def __post_init__(self):
+        if self.keys not in LOWEST_MIDI:
+            raise ValueError(f"keys must be one of {sorted(LOWEST_MIDI)}, not {self.keys}")
+        if self.lighting not in LIGHTINGS:
+            raise ValueError(f"lighting must be one of {LIGHTINGS}, not {self.lighting!r}")
+        if self.piece not in PIECES:
+            raise ValueError(f"piece must be one of {PIECES}, not {self.piece!r}")
+        if self.hands not in HANDS:
+            raise ValueError(f"hands must be one of {HANDS}, not {self.hands!r}")
+        for name in ("seconds", "fps", "tempo", "distance"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.width < 64 or self.height < 64:
+            raise ValueError("width and height must be at least 64 px")
+        if self.noise < 0:
+            raise ValueError("noise must be >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
