@@ -3,6 +3,8 @@
 #   ./setup.sh          create .venv with the unit's dependencies, then run the demo (30 s)
 #   ./setup.sh test     also install what the tests need (mosquitto, fluidsynth, a soundfont), run the suite
 #   ./setup.sh venv     only create or update .venv
+#   ./setup.sh export   create .venv-export, the workstation environment (torch, ONNX, TFLite)
+# Two environments because mediapipe 0.10 needs numpy<2 and the export tools bring numpy 2.
 set -euo pipefail
 cd "$(dirname "$0")"
 MEDIAPIPE=mediapipe==0.10.18   # bundles the hand models and runs offline; 1.x fetches them at run time
@@ -28,33 +30,46 @@ pick_python() {
     return 1
 }
 
+# make_venv DIR LOCK [EXTRA-PIP-ARGS...]: create DIR from the pinned LOCK, re-installing only when it changed.
 make_venv() {
+    local dir=$1 lock=$2; shift 2
     local py; py=$(pick_python)
     if ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then apt_install python3-venv; fi
-    if [ ! -x .venv/bin/python ]; then
-        echo "setup: creating .venv with $("$py" --version)"
-        "$py" -m venv .venv
+    if [ ! -x "$dir/bin/python" ]; then
+        echo "setup: creating $dir with $("$py" --version)"
+        "$py" -m venv "$dir"
     fi
-    if [ ! -f .venv/.lock-installed ] || ! cmp -s requirements/unit.lock .venv/.lock-installed; then
-        .venv/bin/python -m pip install -q --upgrade pip
-        .venv/bin/python -m pip install -q -r requirements/unit.lock
-        .venv/bin/python -m pip install -q --no-deps "$MEDIAPIPE"
-        cp requirements/unit.lock .venv/.lock-installed
+    if [ ! -f "$dir/.lock-installed" ] || ! cmp -s "$lock" "$dir/.lock-installed"; then
+        echo "setup: installing $lock into $dir"
+        "$dir/bin/python" -m pip install -q --upgrade pip
+        "$dir/bin/python" -m pip install -q -r "$lock"
+        [ $# -gt 0 ] && "$dir/bin/python" -m pip install -q --no-deps "$@"
+        cp "$lock" "$dir/.lock-installed"
     fi
-    .venv/bin/python -m pip install -q --no-deps -e .
+    "$dir/bin/python" -m pip install -q --no-deps -e .
 }
+
+unit_venv() { make_venv .venv requirements/unit.lock "$MEDIAPIPE"; }
+export_venv() { make_venv .venv-export requirements/export.lock; }
 
 case "${1:-demo}" in
     demo)
-        make_venv
+        unit_venv
         exec .venv/bin/pianocam demo --seconds "${DEMO_SECONDS:-30}" ;;
     venv)
-        make_venv ;;
+        unit_venv ;;
+    export)
+        export_venv ;;
     test)
         apt_install mosquitto fluidsynth timgm6mb-soundfont
-        make_venv
+        unit_venv
         shift || true
-        exec .venv/bin/python -m pytest "$@" ;;
+        # The unit's suite runs in .venv; the workstation's (tests/export) in .venv-export.
+        .venv/bin/python -m pytest --ignore=tests/export "$@"
+        if [ -f requirements/export.lock ] && [ -d tests/export ]; then
+            export_venv
+            .venv-export/bin/python -m pytest tests/export "$@"
+        fi ;;
     *)
         sed -n '2,6p' "$0"; exit 2 ;;
 esac

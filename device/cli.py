@@ -66,6 +66,41 @@ def cmd_demo(args) -> int:
     return run_demo(args)
 
 
+# Subcommands that live in other rooms: (name, module, help). Each module exposes
+# add_arguments(parser) and run(args) -> int, and keeps its heavy imports inside run().
+ROOM_COMMANDS = (
+    ("calibrate", "pianocam.calibration.command", "locate every key in a top-down frame and write keymap.json"),
+    ("train", "pianocam.export.train_command", "train and evaluate the papers' models (export environment)"),
+)
+
+
+def _add_room_commands(sub) -> None:
+    import importlib
+    import importlib.util
+
+    for name, module_name, help_text in ROOM_COMMANDS:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            if err.name and err.name.startswith("pianocam"):
+                raise
+            # The workstation's commands need .venv-export; say so instead of vanishing.
+            p = sub.add_parser(name, help=f"{help_text} [unavailable here: {err.name} is not installed]")
+            p.set_defaults(func=lambda args, err=err, name=name: _unavailable(name, err))
+            continue
+        p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip().splitlines()[0])
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
+
+
+def _unavailable(name: str, err: ImportError) -> int:
+    print(f"pianocam {name}: needs {err.name}, which this environment lacks. The workstation commands run in "
+          f"the export environment: ./setup.sh export, then .venv-export/bin/pianocam {name} ...", file=sys.stderr)
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pianocam",
@@ -113,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--describe", action="store_true", help="list every key, its default and what it does")
     p.set_defaults(func=cmd_config)
+    _add_room_commands(sub)
     return parser
 
 

@@ -21,6 +21,10 @@ class StageTimer:
     def frame_done(self, when: float | None = None) -> None:
         self._frames.append(time.monotonic() if when is None else when)
 
+    def samples(self, stage: str) -> list[float]:
+        """The recorded latencies of one stage in milliseconds, oldest first."""
+        return list(self._samples.get(stage, ()))
+
     def fps(self) -> float:
         if len(self._frames) < 2 or self._frames[-1] == self._frames[0]:
             return 0.0

@@ -1,0 +1,83 @@
+"""Pipeline speed on a rendered 20-s scene: fps and per-stage latency, pinned to one CPU.
+
+Frames are read unpaced (as fast as the pipeline goes) and every result is published, hands
+topic included, through the real publisher to an embedded broker. Each configuration runs
+several times; the table gives the median fps over runs and the median / p95 of each stage
+over all frames of all runs.
+Usage: .venv/bin/python benchmarks/pipeline.py [--runs 3] [--seconds 20] [--cpus 1]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+import cv2
+import numpy as np
+
+from pianocam.device.broker import EmbeddedBroker
+from pianocam.device.config import load_config
+from pianocam.device.hands import HandTracker
+from pianocam.device.journal import Journal
+from pianocam.device.metrics import StageTimer
+from pianocam.device.pipeline import Pipeline
+from pianocam.device.publisher import Publisher
+from pianocam.device.scene import SceneSpec
+from pianocam.device.sources.scene import SceneSource
+
+STAGES = ("capture_wait", "track", "publish", "total")
+
+
+def one_run(spec: SceneSpec, complexity: int, broker: EmbeddedBroker, state: str) -> tuple[float, StageTimer, float]:
+    config = load_config(environ={})
+    config.unit_id = "bench"
+    config.mqtt.host, config.mqtt.port = broker.host, broker.port
+    publisher = Publisher(config, Journal(f"{state}/journal-{time.monotonic_ns()}.sqlite"))
+    publisher.start()
+    source = SceneSource(spec, realtime=False)
+    tracker = HandTracker(model_complexity=complexity)
+    pipeline = Pipeline(source, tracker, publisher.emit, metrics_interval=5.0, publish_hands=True)
+    pipeline.timer = StageTimer(window=1_000_000)
+    source.open()
+    began = time.perf_counter()
+    progress = pipeline.run()
+    elapsed = time.perf_counter() - began
+    source.close()
+    tracker.close()
+    publisher.stop()
+    return progress.frames / elapsed, pipeline.timer, progress.frames_with_both / max(progress.frames, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--keys", type=int, default=61)
+    parser.add_argument("--cpus", type=int, default=1, help="CPUs the process is pinned to (default 1)")
+    parser.add_argument("--complexity", default="0,1", help="model complexities to measure")
+    args = parser.parse_args()
+    os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cpus]))
+    cv2.setNumThreads(1)
+    spec = SceneSpec(seed=7, keys=args.keys, seconds=args.seconds)
+    SceneSource(spec, realtime=False)  # render into the cache before timing anything
+    print(f"rendered scene seed 7, {args.keys} keys, {args.seconds:g} s at {spec.width}x{spec.height}; "
+          f"pinned to {args.cpus} CPU(s); {args.runs} runs each")
+    print(f"{'complexity':>10} {'fps (median)':>13} {'both hands':>11} " +
+          " ".join(f"{s + ' p50/p95 ms':>24}" for s in STAGES))
+    with tempfile.TemporaryDirectory() as state, EmbeddedBroker() as broker:
+        for complexity in (int(c) for c in args.complexity.split(",")):
+            fps, detections, samples = [], [], {s: [] for s in STAGES}
+            for _ in range(args.runs):
+                run_fps, timer, both = one_run(spec, complexity, broker, state)
+                fps.append(run_fps)
+                detections.append(both)
+                for stage in STAGES:
+                    samples[stage] += timer.samples(stage)
+            cells = " ".join(f"{np.median(samples[s]):>12.2f}/{np.percentile(samples[s], 95):<11.2f}" for s in STAGES)
+            print(f"{complexity:>10} {statistics.median(fps):>13.1f} {statistics.median(detections):>11.1%} {cells}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""Maps the top-level rooms (device/, calibration/, export/) to pianocam.* with every subpackage."""
+from setuptools import find_packages, setup
+
+ROOMS = ("device", "calibration", "export")
+
+setup(
+    packages=[f"pianocam.{room}" + (f".{sub}" if sub else "") for room in ROOMS for sub in ["", *find_packages(room)]],
+    package_dir={f"pianocam.{room}": room for room in ROOMS},
+)

@@ -1,0 +1,80 @@
+"""End to end: a rendered scene through `pianocam run` to a real Mosquitto, checked by a paho subscriber."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from pianocam.device.publisher import Watcher
+from pianocam.device.scene import SceneSpec
+from pianocam.device.sources.scene import cached_scene
+
+from .test_publisher import Inbox
+
+UNIT = "e2e-unit"
+
+
+@pytest.fixture(scope="module")
+def scene_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def test_rendered_scene_to_mosquitto(mosquitto, tmp_path, scene_cache):
+    spec = SceneSpec(seed=7, keys=61, seconds=5.0)
+    folder = cached_scene(spec, scene_cache / "scenes")
+    truth = json.loads((folder / "truth.json").read_text())
+
+    inbox = Inbox()
+    watcher = Watcher(mosquitto.host, mosquitto.port, unit_id=UNIT, on_message=inbox)
+    assert watcher.start()
+    env = {**os.environ, "XDG_CACHE_HOME": str(scene_cache.parent / "xdg"),
+           "PIANOCAM_UNIT_ID": UNIT, "PIANOCAM_MQTT_HOST": mosquitto.host,
+           "PIANOCAM_MQTT_PORT": str(mosquitto.port), "PIANOCAM_MQTT_PUBLISH_HANDS": "true",
+           "PIANOCAM_SOURCE_KIND": "video", "PIANOCAM_SOURCE_URI": str(folder / "video.mp4"),
+           "PIANOCAM_SOURCE_REALTIME": "false", "PIANOCAM_METRICS_INTERVAL": "1",
+           "PIANOCAM_JOURNAL_PATH": str(tmp_path / "journal.sqlite")}
+    result = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "run"], env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    statuses = inbox.wait_for("status", 2)
+    hands_messages = inbox.wait_for("hands", len(truth["frames"]))
+    metrics = inbox.wait_for("metrics", 1)
+    watcher.stop()
+
+    # Contract: schema, unit, timestamps, one seq order across every topic.
+    everything = [p for _, p in inbox.messages]
+    assert all(p["schema"] == 1 and p["unit_id"] == UNIT and p["ts"].endswith("Z") for p in everything)
+    seqs = [p["seq"] for p in everything if "state" not in p]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert [s["state"] for s in statuses] == ["online", "offline"]
+    assert metrics[-1]["frames"] == len(truth["frames"]) and metrics[-1]["fps"] > 0
+    assert "track" in metrics[-1]["latency_ms"]
+
+    # Landmarks land on the rendered fingertips.
+    assert len(hands_messages) == len(truth["frames"])
+    errors, both = [], 0
+    for message in hands_messages:
+        frame_truth = truth["frames"][message["frame"]]["hands"]
+        both += len(message["hands"]) == 2
+        for hand in message["hands"]:
+            tips = frame_truth.get(hand["side"], {}).get("fingertips")
+            if tips is None:
+                continue
+            for finger, landmark in zip(range(1, 6), (4, 8, 12, 16, 20)):
+                errors.append(np.hypot(*(np.array(hand["landmarks"][landmark]) - tips[str(finger)])))
+    assert both / len(hands_messages) >= 0.9
+    assert np.median(errors) < 6.0, f"median fingertip error {np.median(errors):.1f} px"
+
+
+def test_demo_prints_status_and_metrics(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "demo", "--seconds", "6", "--json"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all(set(line) == {"topic", "payload"} for line in lines)
+    assert any(l["topic"] == "pianocam/demo/status" and l["payload"]["state"] == "online" for l in lines)
+    assert any(l["topic"] == "pianocam/demo/metrics" and l["payload"]["frames"] > 0 for l in lines)
