@@ -32,6 +32,7 @@ class Publisher:
         self.sent = 0
         self.acknowledged = 0
         self._retained: dict[str, bytes] = {}
+        self._status: dict = {}  # fields shown beside state=online (room, source state, ...)
         self._connected = threading.Event()
         self._stopping = threading.Event()
         self._wake = threading.Event()
@@ -73,8 +74,15 @@ class Publisher:
         self._sender.start()
 
     def emit(self, kind: str, body: dict) -> int:
-        """Publish one message of a kind from messages.ROUTES; returns its seq."""
+        """Publish one message of a kind from messages.ROUTES; returns its seq.
+
+        A `status` body updates the fields published beside state=online; the state itself
+        is the publisher's to say (online on connect, offline at stop or by the last will).
+        """
         route = ROUTES[kind]
+        if kind == "status":
+            self._status.update({k: v for k, v in body.items() if k != "state"})
+            body = self._online()
         seq = self.journal.next_seq()
         payload = encode(envelope(self.unit_id, seq, body))
         self._notify(kind, payload)
@@ -122,6 +130,9 @@ class Publisher:
         if self._sender.is_alive():
             self._sender.join(timeout=2)
 
+    def _online(self) -> dict:
+        return {"state": "online", **self._status}
+
     # --- paho callbacks: they run on paho's thread and never take our locks ---
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
@@ -131,9 +142,11 @@ class Publisher:
                          self.config.mqtt.host, self.config.mqtt.port, reason_code)
             return
         logger.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
-        online = envelope(self.unit_id, self.journal.next_seq(), {"state": "online"})
+        online = envelope(self.unit_id, self.journal.next_seq(), self._online())
         client.publish(self.topic("status"), encode(online), qos=1, retain=True)
         for kind, payload in list(self._retained.items()):
+            if kind == "status":
+                continue  # just published afresh
             route = ROUTES[kind]
             client.publish(self.topic(kind), payload, qos=route.qos, retain=True)
         for name in self._handlers:
@@ -142,7 +155,7 @@ class Publisher:
         self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
-        if self.connected:
+        if self.connected and not self._stopping.is_set():
             logger.warning("disconnected from broker (%s); events wait in the journal", reason_code)
         self._connected.clear()
 

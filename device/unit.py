@@ -10,6 +10,7 @@ from .hands import HandTracker
 from .journal import Journal
 from .pipeline import Pipeline, Progress
 from .publisher import Publisher
+from .sd_notify import Notifier
 from .sources import open_source
 
 logger = logging.getLogger(__name__)
@@ -29,21 +30,48 @@ class Unit:
                                  publish_hands=config.mqtt.publish_hands,
                                  read_timeout=config.source.read_timeout)
         self.pipeline.queue_depth = self.publisher.pending
+        self.notifier = Notifier()
         self.stop_event = threading.Event()
+        self._source_online: bool | None = None
+        self.publisher.on_command("status", self._cmd_status)
 
     def run(self, seconds: float | None = None, every_second=None, handle_signals: bool = True) -> Progress:
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop_event.set())
+        self.publisher.emit("status", {"room": self.config.room, "source": "starting",
+                                       "source_kind": self.config.source.kind})
         self.publisher.start()
         self.source.open()
+        self.notifier.ready(f"running: source {self.source.name}")
+
+        def tick(progress, metrics):
+            self.notifier.watchdog()
+            self._report_source()
+            if every_second:
+                every_second(progress, metrics)
+
         try:
-            return self.pipeline.run(self.stop_event, seconds=seconds, every_second=every_second)
+            return self.pipeline.run(self.stop_event, seconds=seconds, every_second=tick)
         finally:
             self.close()
 
+    def _report_source(self) -> None:
+        """Publish the source's state when it changes (a stalled camera goes offline until reopened)."""
+        online = self.source.online
+        if online != self._source_online:
+            self._source_online = online
+            if not online:
+                logger.warning("source %s is offline; reopening", self.source.name)
+            self.publisher.emit("status", {"source": "online" if online else "offline",
+                                           "source_reopens": self.source.reopens})
+
+    def _cmd_status(self, name: str, request: dict) -> dict:
+        return {"metrics": self.pipeline.metrics(), "journal_backlog": self.publisher.pending()}
+
     def close(self) -> None:
         """Flush, say offline, close the source: what SIGTERM leads to."""
+        self.notifier.stopping()
         self.source.close()
         self.publisher.stop()
         self.tracker.close()

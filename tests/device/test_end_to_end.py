@@ -49,7 +49,8 @@ def test_rendered_scene_to_mosquitto(mosquitto, tmp_path, scene_cache):
     assert all(p["schema"] == 1 and p["unit_id"] == UNIT and p["ts"].endswith("Z") for p in everything)
     seqs = [p["seq"] for p in everything if "state" not in p]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-    assert [s["state"] for s in statuses] == ["online", "offline"]
+    assert statuses[0]["state"] == "online" and statuses[-1]["state"] == "offline"
+    assert any(s.get("source") == "online" for s in statuses)
     assert metrics[-1]["frames"] == len(truth["frames"]) and metrics[-1]["fps"] > 0
     assert "track" in metrics[-1]["latency_ms"]
 
