@@ -19,11 +19,11 @@ logger = logging.getLogger(__name__)
 class Unit:
     """Everything `pianocam run` and `pianocam demo` start, in the order data flows."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, source: FrameSource | None = None):
         self.config = config
         self.journal = Journal(config.journal_path(), config.journal.max_events)
         self.publisher = Publisher(config, self.journal)
-        self.source = open_source(config.source)
+        self.source = source or open_source(config.source)
         self.tracker = HandTracker.from_config(config.tracker)
         self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit,
                                  metrics_interval=config.metrics.interval,

@@ -1,6 +1,7 @@
 """Shared fixtures: a real Mosquitto on a free loopback port, paths to the shared data."""
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -21,12 +22,15 @@ def free_port() -> int:
 class Mosquitto:
     """A real mosquitto process with a config of its own; can be stopped and started again."""
 
-    def __init__(self, workdir: Path, port: int | None = None):
+    def __init__(self, workdir: Path, port: int | None = None, settings: str = "allow_anonymous true\n"):
         self.host = "127.0.0.1"
         self.port = port or free_port()
+        self.log = workdir / "mosquitto.log"
         self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-                             f"log_dest file {workdir / 'mosquitto.log'}\n")
+        # As root, mosquitto drops to user "mosquitto", who cannot read pytest's private tmp dirs.
+        user = "user root\n" if os.geteuid() == 0 else ""
+        self.conf.write_text(f"{user}per_listener_settings false\nlistener {self.port} {self.host}\n{settings}"
+                             f"persistence false\nlog_dest file {self.log}\n")
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 10.0) -> "Mosquitto":
