@@ -37,7 +37,8 @@ make_venv() {
     if ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then apt_install python3-venv; fi
     if [ ! -x "$dir/bin/python" ]; then
         echo "setup: creating $dir with $("$py" --version)"
-        "$py" -m venv "$dir"
+        # PIANOCAM_SYSTEM_SITE=1 lets the venv see the OS's picamera2/libcamera on a Raspberry Pi.
+        "$py" -m venv ${PIANOCAM_SYSTEM_SITE:+--system-site-packages} "$dir"
     fi
     if [ ! -f "$dir/.lock-installed" ] || ! cmp -s "$lock" "$dir/.lock-installed"; then
         echo "setup: installing $lock into $dir"
@@ -61,7 +62,7 @@ case "${1:-demo}" in
     export)
         export_venv ;;
     test)
-        apt_install mosquitto fluidsynth timgm6mb-soundfont
+        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd
         unit_venv
         shift || true
         # The unit's suite runs in .venv; the workstation's (tests/export) in .venv-export.

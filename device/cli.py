@@ -60,6 +60,18 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from pianocam.device.config import load_config
+    from pianocam.device.doctor import report, run_checks
+
+    checks = run_checks(load_config(args.config))
+    if args.json:
+        print(json.dumps([c.__dict__ for c in checks]))
+    else:
+        print(report(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
 def cmd_demo(args) -> int:
     from pianocam.device.demo import run_demo
 
@@ -148,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--describe", action="store_true", help="list every key, its default and what it does")
     p.set_defaults(func=cmd_config)
+    p = sub.add_parser("doctor", help="check camera, broker, hand models and journal; say what to fix",
+                       description="Check what the unit needs, one line each; exit 1 if anything fails.")
+    p.add_argument("--config", metavar="FILE", help="TOML config file (default $PIANOCAM_CONFIG, else built-in)")
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.set_defaults(func=cmd_doctor)
     _add_room_commands(sub)
     return parser
 

@@ -24,7 +24,7 @@ _MAX_IN_FLIGHT = 500
 class Publisher:
     """Stages call `emit(kind, body)`; this class owns the client, the journal and the retained state."""
 
-    def __init__(self, config: Config, journal: Journal, client_id: str | None = None):
+    def __init__(self, config: Config, journal: Journal, client_id: str | None = None, announce: bool = True):
         self.config = config
         self.journal = journal
         self.unit_id = config.unit_id
@@ -32,6 +32,7 @@ class Publisher:
         self.sent = 0
         self.acknowledged = 0
         self._retained: dict[str, bytes] = {}
+        self.last_error = ""  # why the broker last refused us, for logs and `pianocam doctor`
         self._status: dict = {}  # fields shown beside state=online (room, source state, ...)
         self._connected = threading.Event()
         self._stopping = threading.Event()
@@ -55,8 +56,11 @@ class Publisher:
         if m.tls:
             self._client.tls_set(ca_certs=m.ca_file or None, certfile=m.cert_file or None,
                                  keyfile=m.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
-        offline = envelope(self.unit_id, journal.next_seq(), {"state": "offline"})
-        self._client.will_set(self.topic("status"), encode(offline), qos=1, retain=True)
+        # A probe (`pianocam doctor`) connects without announcing itself, so the unit's status is untouched.
+        self.announce = announce
+        if announce:
+            offline = envelope(self.unit_id, journal.next_seq(), {"state": "offline"})
+            self._client.will_set(self.topic("status"), encode(offline), qos=1, retain=True)
         self._sender = threading.Thread(target=self._send_journal, name="mqtt-sender", daemon=True)
 
     def topic(self, kind: str) -> str:
@@ -133,15 +137,26 @@ class Publisher:
     def _online(self) -> dict:
         return {"state": "online", **self._status}
 
+    def disconnect_quietly(self) -> None:
+        """Leave without a status message: for probes that never announced themselves."""
+        self._stopping.set()
+        self._wake.set()
+        self._client.disconnect()
+        self._client.loop_stop()
+
     # --- paho callbacks: they run on paho's thread and never take our locks ---
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
             # Not connected: the broker refused us (bad credentials, say). paho retries.
+            self.last_error = f"broker refused the connection: {reason_code}"
             logger.error("broker %s:%s refused the connection: %s",
                          self.config.mqtt.host, self.config.mqtt.port, reason_code)
             return
         logger.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
+        if not self.announce:
+            self._connected.set()
+            return
         online = envelope(self.unit_id, self.journal.next_seq(), self._online())
         client.publish(self.topic("status"), encode(online), qos=1, retain=True)
         for kind, payload in list(self._retained.items()):
