@@ -62,6 +62,24 @@ class TrackerConfig:
 
 
 @dataclass
+class NotesConfig:
+    kind: str = _doc("where notes come from: auto (the scene's MIDI, else a live MIDI keyboard) | none | "
+                     "midi | midi-file | audio-file | microphone", "auto")
+    port: str = _doc("live MIDI: part of the port name to use; empty picks the first keyboard", "")
+    path: str = _doc("midi-file / audio-file: the file to replay", "")
+    device: str = _doc("microphone: the sound device name or index; empty for the default", "")
+    camera_latency: float = _doc("seconds a frame arrives after the moment it shows (added to the note clock)", 0.0)
+
+
+@dataclass
+class CalibrationConfig:
+    keymap: str = _doc("key map from `pianocam calibrate`; empty = <state dir>/keymap.json, made from the "
+                       "first frame when missing", "")
+    keys: int = _doc("keyboard size for automatic calibration: 0 infers it, else 49 | 61 | 76 | 88", 0)
+    lowest: str = _doc("lowest key's name (A0, E1, C2…) for automatic calibration; empty infers it", "")
+
+
+@dataclass
 class MqttConfig:
     host: str = _doc("broker host name or address", "localhost")
     port: int = _doc("broker port", 1883)
@@ -95,6 +113,8 @@ class Config:
     log_level: str = _doc("DEBUG | INFO | WARNING | ERROR", "INFO")
     source: SourceConfig = _doc("frame source", default_factory=SourceConfig)
     tracker: TrackerConfig = _doc("hand tracker", default_factory=TrackerConfig)
+    notes: NotesConfig = _doc("note source", default_factory=NotesConfig)
+    calibration: CalibrationConfig = _doc("keyboard calibration", default_factory=CalibrationConfig)
     mqtt: MqttConfig = _doc("MQTT broker connection", default_factory=MqttConfig)
     journal: JournalConfig = _doc("store-and-forward journal", default_factory=JournalConfig)
     metrics: MetricsConfig = _doc("metrics publishing", default_factory=MetricsConfig)
@@ -102,8 +122,11 @@ class Config:
     def journal_path(self) -> Path:
         return Path(self.journal.path or Path(default_state_dir()) / "journal.sqlite")
 
+    def keymap_path(self) -> Path:
+        return Path(self.calibration.keymap or Path(default_state_dir()) / "keymap.json")
 
-_SECTIONS = ("source", "tracker", "mqtt", "journal", "metrics")
+
+_SECTIONS = ("source", "tracker", "notes", "calibration", "mqtt", "journal", "metrics")
 # Secrets that may also come from a file: systemd credentials ($CREDENTIALS_DIRECTORY/<name>)
 # or an explicit *_file key.
 _SECRETS = {("mqtt", "password"): "mqtt.password"}
@@ -214,6 +237,8 @@ def _validate(config: Config) -> None:
         "source.kind": (config.source.kind, ("scene", "video", "v4l2", "picamera")),
         "source.scene_keys": (config.source.scene_keys, (49, 61, 76, 88)),
         "tracker.model_complexity": (config.tracker.model_complexity, (0, 1)),
+        "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone")),
+        "calibration.keys": (config.calibration.keys, (0, 49, 61, 76, 88)),
         "log_level": (config.log_level.upper(), ("DEBUG", "INFO", "WARNING", "ERROR")),
     }
     for key, (value, allowed) in choices.items():
@@ -221,6 +246,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"config key '{key}' must be one of {', '.join(map(str, allowed))}; got {value!r}")
     if config.source.kind in ("video",) and not config.source.uri:
         raise ConfigError("config key 'source.uri' is required when source.kind is 'video'")
+    if config.notes.kind in ("midi-file", "audio-file") and not config.notes.path:
+        raise ConfigError(f"config key 'notes.path' is required when notes.kind is '{config.notes.kind}'")
     if not 0 < config.mqtt.port < 65536:
         raise ConfigError(f"config key 'mqtt.port' must be 1-65535, got {config.mqtt.port}")
     if any(c in config.mqtt.base_topic for c in "+#") or not config.mqtt.base_topic:

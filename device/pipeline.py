@@ -7,8 +7,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .fingering import FingerAssigner
 from .hands import Hands, HandTracker
 from .metrics import StageTimer, cpu_temperature
+from .notes import NoteSource
+from .session import Session
 from .sources import FrameSource, SourceTimeout
 
 logger = logging.getLogger(__name__)
@@ -21,18 +24,28 @@ class Progress:
     frames: int = 0
     frames_with_hands: int = 0
     frames_with_both: int = 0
+    notes: int = 0
     last_hands: Hands | None = None
     elapsed: float = 0.0
 
 
 class Pipeline:
-    """Reads the newest frame, finds hands, and hands every result to `emit(kind, body)`."""
+    """Reads the newest frame, finds hands, matches notes to fingertips, and hands every result
+    to `emit(kind, body)`."""
 
     def __init__(self, source: FrameSource, tracker: HandTracker, emit: Callable[[str, dict], int],
-                 metrics_interval: float = 5.0, publish_hands: bool = False, read_timeout: float = 2.0):
+                 metrics_interval: float = 5.0, publish_hands: bool = False, read_timeout: float = 2.0,
+                 notes: NoteSource | None = None, assigner: FingerAssigner | None = None):
         self.source = source
         self.tracker = tracker
         self.emit = emit
+        self.notes = notes
+        self.assigner = assigner or FingerAssigner(None)
+        self.session = Session()
+        self._session_dirty = True
+        # Called with the first frame's image, and again after request_calibration().
+        self.on_first_frame: Callable[[object], None] | None = None
+        self._calibrate_next = True
         self.metrics_interval = metrics_interval
         self.publish_hands = publish_hands
         self.read_timeout = read_timeout
@@ -53,15 +66,26 @@ class Pipeline:
         if frame is None:
             return None
         got = time.perf_counter()
+        if self._calibrate_next and self.on_first_frame is not None:
+            self._calibrate_next = False
+            self.on_first_frame(frame.image)
+            got = time.perf_counter()
         hands = self.tracker.process(frame.image, frame.index, frame.t)
         tracked = time.perf_counter()
-        if self.publish_hands:
-            self.emit("hands", {"frame": frame.index, "t": frame.t, "width": hands.width,
-                                "height": hands.height, "hands": [h.to_message() for h in hands.hands]})
+        fingerings = self.assigner.add_frame(hands)
+        if self.notes is not None:
+            new = self.notes.poll(0.0)
+            if new is None:
+                self.notes = None  # the note source has ended; frames go on
+            elif new:
+                fingerings += self.assigner.add_notes(new)
+        assigned = time.perf_counter()
+        self._publish(hands, fingerings)
         done = time.perf_counter()
         self.timer.record("capture_wait", got - start)
         self.timer.record("track", tracked - got)
-        self.timer.record("publish", done - tracked)
+        self.timer.record("fingering", assigned - tracked)
+        self.timer.record("publish", done - assigned)
         self.timer.record("total", done - got)
         self.timer.frame_done()
         p = self.progress
@@ -70,6 +94,40 @@ class Pipeline:
         p.frames_with_both += len(hands.hands) >= 2
         p.last_hands = hands
         return hands
+
+    def _publish(self, hands: Hands, fingerings: list) -> None:
+        for fingering in fingerings:
+            self.emit("note", fingering.to_message())
+            self.session.add(fingering)
+            self.progress.notes += 1
+            self._session_dirty = True
+        if self.publish_hands:
+            self.emit("hands", {"frame": hands.frame_index, "t": hands.t, "width": hands.width,
+                                "height": hands.height, "hands": [h.to_message() for h in hands.hands]})
+
+    def request_calibration(self) -> None:
+        """Calibrate again on the next frame (cmd/recalibrate)."""
+        self._calibrate_next = True
+
+    def new_session(self) -> dict:
+        self.session = Session()
+        self._session_dirty = True
+        return self.session.summary()
+
+    def end_session(self) -> dict:
+        self.session.active = False
+        self._session_dirty = True
+        return self.session.summary()
+
+    def flush(self) -> None:
+        """Decide the notes still waiting for frames (the stream has ended) and publish them."""
+        fingerings = self.assigner.flush()
+        for fingering in fingerings:
+            self.emit("note", fingering.to_message())
+            self.session.add(fingering)
+            self.progress.notes += 1
+        if fingerings:
+            self._session_dirty = True
 
     def metrics(self) -> dict:
         return {"fps": self.timer.fps(), "frames": self.progress.frames,
@@ -96,8 +154,14 @@ class Pipeline:
             if now >= next_metrics:
                 self.emit("metrics", self.metrics())
                 next_metrics = now + self.metrics_interval
-            if every_second and now >= next_tick:
-                every_second(self.progress, self.metrics())
+            if now >= next_tick:
+                if self._session_dirty:
+                    self.emit("session", self.session.summary())
+                    self._session_dirty = False
+                if every_second:
+                    every_second(self.progress, self.metrics())
                 next_tick += 1.0
+        self.flush()
+        self.emit("session", self.session.summary())
         self.emit("metrics", self.metrics())
         return self.progress

@@ -1,19 +1,50 @@
-"""The unit assembled from its config: source, tracker, journal, publisher, pipeline."""
+"""The unit assembled from its config: source, tracker, notes, key map, journal, publisher, pipeline."""
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from pathlib import Path
 
 from .config import Config
+from .fingering import FingerAssigner
 from .hands import HandTracker
 from .journal import Journal
+from .keyboard import KeyMap
+from .notes import NoteSource
 from .pipeline import Pipeline, Progress
 from .publisher import Publisher
 from .sd_notify import Notifier
-from .sources import open_source
+from .sources import FrameSource, open_source
 
 logger = logging.getLogger(__name__)
+
+
+def open_notes(config: Config, source: FrameSource) -> NoteSource | None:
+    """Build the note source a [notes] config section describes (not yet opened)."""
+    c = config.notes
+    kind = c.kind
+    scene_folder = getattr(source, "folder", None)
+    if kind == "auto":
+        kind = "scene" if scene_folder is not None else "midi"
+    if kind == "none":
+        return None
+    if kind == "scene":
+        from .notes.midi import MidiFileSource
+        period = source.frame_count / source.fps if config.source.loop else None
+        return MidiFileSource(Path(scene_folder) / "performance.mid", realtime=config.source.realtime,
+                              loop_period=period)
+    if kind == "midi-file":
+        from .notes.midi import MidiFileSource
+        return MidiFileSource(c.path, realtime=config.source.realtime)
+    if kind == "midi":
+        from .notes.midi import LiveMidiSource
+        return LiveMidiSource(c.port)
+    if kind == "audio-file":
+        from .notes.audio import AudioFileSource
+        return AudioFileSource(c.path, realtime=config.source.realtime)
+    from .notes.audio import MicrophoneSource
+    return MicrophoneSource(c.device or None)
 
 
 class Unit:
@@ -24,25 +55,77 @@ class Unit:
         self.journal = Journal(config.journal_path(), config.journal.max_events)
         self.publisher = Publisher(config, self.journal)
         self.source = source or open_source(config.source)
+        self.notes = open_notes(config, self.source)
         self.tracker = HandTracker.from_config(config.tracker)
+        self.assigner = FingerAssigner(self._load_keymap())
         self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit,
                                  metrics_interval=config.metrics.interval,
                                  publish_hands=config.mqtt.publish_hands,
-                                 read_timeout=config.source.read_timeout)
+                                 read_timeout=config.source.read_timeout,
+                                 notes=self.notes, assigner=self.assigner)
         self.pipeline.queue_depth = self.publisher.pending
+        self.pipeline.on_first_frame = self._calibrate_if_needed
         self.notifier = Notifier()
         self.stop_event = threading.Event()
         self._source_online: bool | None = None
         self.publisher.on_command("status", self._cmd_status)
+        self.publisher.on_command("recalibrate", self._cmd_recalibrate)
+        self.publisher.on_command("start_session", self._cmd_start_session)
+        self.publisher.on_command("stop_session", self._cmd_stop_session)
+        self._recalibrate = threading.Event()
+
+    def _load_keymap(self) -> KeyMap | None:
+        path = self.config.keymap_path()
+        if not path.exists():
+            return None
+        try:
+            keymap = KeyMap.load(path)
+        except (ValueError, KeyError, OSError) as err:
+            logger.error("key map %s unusable (%s); calibrating afresh from the first frame", path, err)
+            return None
+        logger.info("key map %s: %d keys", path, len(keymap.keys))
+        return keymap
+
+    def _calibrate_if_needed(self, image) -> None:
+        if self.assigner.keymap is not None and not self._recalibrate.is_set():
+            self._publish_calibration("ok", self.assigner.keymap)
+            return
+        self._recalibrate.clear()
+        from .calibrate_live import calibrate_frame
+
+        keymap, error = calibrate_frame(image, self.config.calibration)
+        if keymap is None:
+            logger.error("calibration failed: %s; notes are published with fingers unknown", error)
+            self.publisher.emit("calibration", {"state": "missing", "error": error})
+            return
+        self.assigner.keymap = keymap
+        try:
+            path = self.config.keymap_path()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            keymap.save(path)
+        except OSError as err:
+            logger.warning("cannot save the key map: %s", err)
+        self._publish_calibration("ok", keymap)
+
+    def _publish_calibration(self, state: str, keymap: KeyMap) -> None:
+        midis = keymap.midis
+        self.publisher.emit("calibration", {"state": state, "keys": len(midis), "partial": keymap.partial,
+                                            "lowest": keymap.keys[0].name if keymap.keys else None,
+                                            "highest": keymap.keys[-1].name if keymap.keys else None,
+                                            "method": keymap.method})
 
     def run(self, seconds: float | None = None, every_second=None, handle_signals: bool = True) -> Progress:
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop_event.set())
         self.publisher.emit("status", {"room": self.config.room, "source": "starting",
-                                       "source_kind": self.config.source.kind})
+                                       "source_kind": self.config.source.kind,
+                                       "notes": self.notes.name if self.notes else None})
         self.publisher.start()
         self.source.open()
+        if self.notes is not None:
+            self.notes.open()
+            self._align_clocks()
         self.notifier.ready(f"running: source {self.source.name}")
 
         def tick(progress, metrics):
@@ -56,6 +139,21 @@ class Unit:
         finally:
             self.close()
 
+    def _align_clocks(self) -> None:
+        """Put note onsets on the frame clock (frame.t).
+
+        Files and scenes replayed in real time start together: the MIDI replay is started at
+        the instant the video started, so both count from zero. Live notes are stamped with
+        time.monotonic() on arrival and live frames count from the source's opening, so their
+        offset is the moment the source opened. camera_latency (how late a frame arrives after
+        the moment it shows) is added for live cameras.
+        """
+        start_at = getattr(self.notes, "start_at", None)
+        if start_at is not None and self.source.realtime:
+            start_at(self.source.started_at)
+        if self.source.live:
+            self.assigner.clock_offset = self.source.started_at + self.config.notes.camera_latency
+
     def _report_source(self) -> None:
         """Publish the source's state when it changes (a stalled camera goes offline until reopened)."""
         online = self.source.online
@@ -67,12 +165,26 @@ class Unit:
                                            "source_reopens": self.source.reopens})
 
     def _cmd_status(self, name: str, request: dict) -> dict:
-        return {"metrics": self.pipeline.metrics(), "journal_backlog": self.publisher.pending()}
+        return {"metrics": self.pipeline.metrics(), "journal_backlog": self.publisher.pending(),
+                "session": self.pipeline.session.summary()}
+
+    def _cmd_recalibrate(self, name: str, request: dict) -> dict:
+        self._recalibrate.set()
+        self.pipeline.request_calibration()
+        return {"queued": True}
+
+    def _cmd_start_session(self, name: str, request: dict) -> dict:
+        return {"session": self.pipeline.new_session()}
+
+    def _cmd_stop_session(self, name: str, request: dict) -> dict:
+        return {"session": self.pipeline.end_session()}
 
     def close(self) -> None:
-        """Flush, say offline, close the source: what SIGTERM leads to."""
+        """Flush, say offline, close the sources: what SIGTERM leads to."""
         self.notifier.stopping()
         self.source.close()
+        if self.notes is not None:
+            self.notes.close()
         self.publisher.stop()
         self.tracker.close()
         self.journal.close()

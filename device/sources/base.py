@@ -87,6 +87,11 @@ class FrameSource:
             self._thread.start()
         return self
 
+    @property
+    def started_at(self) -> float:
+        """time.monotonic() when the source opened: frame.t counts from here."""
+        return self._t0
+
     def read(self, timeout: float = 2.0) -> Frame | None:
         """The newest frame not yet read; None when the source has ended; SourceTimeout if none came."""
         if not self.realtime:

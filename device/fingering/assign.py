@@ -1,0 +1,163 @@
+"""Fingers for notes: offline over a whole performance, or live as notes and frames arrive."""
+from __future__ import annotations
+
+import collections
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..hands import Hands
+from ..keyboard import KeyMap
+from ..notes import NoteEvent
+from .decode import confidence, step_decode, viterbi
+from .evidence import SIDES, key_position, note_evidence
+
+logger = logging.getLogger(__name__)
+
+# A fingertip further than this from the key (white-key widths) is no evidence it played it:
+# the note is reported with finger unknown rather than a guess.
+MAX_DISTANCE = 1.0
+# A hand none of whose fingertips came this close is not the hand that played.
+MAX_HAND_DISTANCE = 1.5
+# Frames looked at around an onset: the key goes down within a frame of the sound.
+BEFORE_S, AFTER_S = 0.05, 0.07
+
+
+@dataclass
+class Fingering:
+    note: NoteEvent
+    hand: str | None
+    finger: int | None
+    confidence: float
+    distance: float          # of the chosen fingertip to the key, in white-key widths
+
+    def to_message(self) -> dict:
+        return {"pitch": self.note.pitch, "name": self.note.name, "onset": round(self.note.onset, 4),
+                "offset": None if self.note.offset is None else round(self.note.offset, 4),
+                "velocity": self.note.velocity, "hand": self.hand, "finger": self.finger,
+                "confidence": round(self.confidence, 3), "source": self.note.source}
+
+
+def _window(frames: list[Hands], t: float) -> list[Hands]:
+    return [h for h in frames if t - BEFORE_S <= h.t <= t + AFTER_S]
+
+
+def _choose_hand(evidence: np.ndarray) -> str | None:
+    per_hand = evidence.min(axis=1)
+    row = int(np.argmin(per_hand))
+    return SIDES[row] if per_hand[row] <= MAX_HAND_DISTANCE else None
+
+
+def assign_fingers(notes: list[NoteEvent], frames: list[Hands], keymap: KeyMap,
+                   clock_offset: float = 0.0) -> list[Fingering]:
+    """Decode every note of a performance. A note's onset minus clock_offset is its frame time."""
+    notes = sorted(notes, key=lambda n: (n.onset, n.pitch))
+    frames = sorted(frames, key=lambda h: h.t)
+    times = np.array([h.t for h in frames])
+    evidence, hands = [], []
+    for note in notes:
+        t = note.onset - clock_offset
+        lo, hi = np.searchsorted(times, [t - BEFORE_S, t + AFTER_S + 1e-9])
+        if keymap.key(note.pitch) is None:
+            ev = np.full((2, 5), np.inf)  # a key the camera does not see
+        else:
+            ev = note_evidence(frames[lo:hi], keymap, note.pitch)
+        evidence.append(ev)
+        hands.append(_choose_hand(ev))
+    results: list[Fingering | None] = [None] * len(notes)
+    for side in SIDES:
+        idx = [i for i, h in enumerate(hands) if h == side]
+        row = SIDES.index(side)
+        fingers, costs = viterbi(side, [evidence[i][row] for i in idx],
+                                 [key_position(keymap, notes[i].pitch) for i in idx],
+                                 [notes[i].onset for i in idx], [notes[i].pitch for i in idx])
+        for i, finger, cost in zip(idx, fingers, costs):
+            distance = float(evidence[i][row][finger - 1])
+            known = distance <= MAX_DISTANCE
+            results[i] = Fingering(notes[i], side, finger if known else None,
+                                   confidence(cost, finger) if known else 0.0, distance)
+    for i, note in enumerate(notes):
+        if results[i] is None:
+            results[i] = Fingering(note, None, None, 0.0, float(evidence[i].min()))
+    return results
+
+
+def estimate_clock_offset(notes: list[NoteEvent], frames: list[Hands], keymap: KeyMap,
+                          search: float = 0.5, step: float | None = None) -> float:
+    """The note-clock minus frame-clock offset that puts fingertips closest to the keys they play.
+
+    For each candidate offset, every note's nearest fingertip distance around its onset is
+    measured; the offset with the smallest median wins. Needs a few notes with hands in view.
+    """
+    if not notes or not frames:
+        return 0.0
+    times = np.array(sorted(h.t for h in frames))
+    step = step or max(float(np.median(np.diff(times))) if len(times) > 1 else 1 / 30, 1e-3)
+    frames = sorted(frames, key=lambda h: h.t)
+    sample = [n for n in notes if keymap.key(n.pitch) is not None][:60]
+    best, best_score = 0.0, np.inf
+    for offset in np.arange(-search, search + step / 2, step):
+        distances = []
+        for note in sample:
+            t = note.onset - offset
+            lo, hi = np.searchsorted(times, [t - BEFORE_S, t + AFTER_S + 1e-9])
+            distances.append(float(note_evidence(frames[lo:hi], keymap, note.pitch).min()))
+        score = float(np.median(np.minimum(distances, 10.0)))
+        if score < best_score - 1e-9 or (abs(score - best_score) < 1e-9 and abs(offset) < abs(best)):
+            best, best_score = float(offset), score
+    return best
+
+
+class FingerAssigner:
+    """The live stage: frames and notes go in, a Fingering comes out once the frames after a
+    note's onset have been seen (about 70 ms), decoded online against the hand's last finger."""
+
+    def __init__(self, keymap: KeyMap | None, clock_offset: float = 0.0, memory_s: float = 2.0):
+        self.keymap = keymap
+        self.clock_offset = clock_offset
+        self._frames: collections.deque[Hands] = collections.deque()
+        self._memory = memory_s
+        self._pending: list[NoteEvent] = []
+        self._last: dict[str, tuple[int, float, float, int]] = {}
+
+    def add_frame(self, hands: Hands) -> list[Fingering]:
+        self._frames.append(hands)
+        while self._frames and self._frames[0].t < hands.t - self._memory:
+            self._frames.popleft()
+        return self._decide(hands.t)
+
+    def add_notes(self, notes: list[NoteEvent]) -> list[Fingering]:
+        self._pending.extend(notes)
+        self._pending.sort(key=lambda n: (n.onset, n.pitch))
+        return self._decide(self._frames[-1].t if self._frames else None)
+
+    def flush(self) -> list[Fingering]:
+        """Decide every pending note with what has been seen (at the end of a stream)."""
+        return self._decide(float("inf"))
+
+    def _decide(self, latest: float | None) -> list[Fingering]:
+        if latest is None:
+            return []
+        decided = []
+        while self._pending and self._pending[0].onset - self.clock_offset + AFTER_S <= latest:
+            note = self._pending.pop(0)
+            decided.append(self._one(note))
+        return decided
+
+    def _one(self, note: NoteEvent) -> Fingering:
+        t = note.onset - self.clock_offset
+        if self.keymap is None or self.keymap.key(note.pitch) is None:  # uncalibrated, or a key out of view
+            return Fingering(note, None, None, 0.0, float("inf"))
+        evidence = note_evidence(_window(list(self._frames), t), self.keymap, note.pitch)
+        side = _choose_hand(evidence)
+        if side is None:
+            return Fingering(note, None, None, 0.0, float(evidence.min()))
+        row = SIDES.index(side)
+        position = key_position(self.keymap, note.pitch)
+        finger, cost = step_decode(side, evidence[row], self._last.get(side), position, note.onset, note.pitch)
+        distance = float(evidence[row][finger - 1])
+        if distance > MAX_DISTANCE:
+            return Fingering(note, side, None, 0.0, distance)
+        self._last[side] = (finger, position, note.onset, note.pitch)
+        return Fingering(note, side, finger, confidence(cost, finger), distance)

@@ -1,0 +1,47 @@
+"""Note sources behind one interface: live MIDI, MIDI file replay, audio transcription, vision."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..keyboard import note_name
+
+
+@dataclass
+class NoteEvent:
+    pitch: int                   # MIDI number
+    onset: float                 # seconds on the note source's clock
+    offset: float | None         # None while the key is still down
+    velocity: int                # 1-127 (audio: estimated from amplitude)
+    source: str                  # "midi" | "midi-file" | "audio" | "vision"
+    confidence: float = 1.0      # how sure the source is that this note was played
+
+    @property
+    def name(self) -> str:
+        return note_name(self.pitch)
+
+
+class NoteSource:
+    """Yields NoteEvents as they are known. Subclasses implement open/poll/close.
+
+    poll(timeout) returns the notes that became known since the last call (possibly none),
+    waiting at most timeout seconds; it returns None once the source has ended for good.
+    A note is delivered once, at its onset (offset None) or, for sources that only know
+    notes after the fact (audio in windows), complete with its offset.
+    """
+
+    name = "notes"
+
+    def open(self) -> "NoteSource":
+        return self
+
+    def poll(self, timeout: float = 0.0) -> list[NoteEvent] | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "NoteSource":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
