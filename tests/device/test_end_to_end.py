@@ -35,6 +35,8 @@ def test_rendered_scene_to_mosquitto(mosquitto, tmp_path, scene_cache):
            "PIANOCAM_MQTT_PORT": str(mosquitto.port), "PIANOCAM_MQTT_PUBLISH_HANDS": "true",
            "PIANOCAM_SOURCE_KIND": "video", "PIANOCAM_SOURCE_URI": str(folder / "video.mp4"),
            "PIANOCAM_SOURCE_REALTIME": "false", "PIANOCAM_METRICS_INTERVAL": "1",
+           "PIANOCAM_NOTES_KIND": "midi-file", "PIANOCAM_NOTES_PATH": str(folder / "performance.mid"),
+           "PIANOCAM_CALIBRATION_KEYMAP": str(tmp_path / "keymap.json"),
            "PIANOCAM_JOURNAL_PATH": str(tmp_path / "journal.sqlite")}
     result = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "run"], env=env,
                             capture_output=True, text=True, timeout=180)
@@ -42,13 +44,21 @@ def test_rendered_scene_to_mosquitto(mosquitto, tmp_path, scene_cache):
     statuses = inbox.wait_for("status", 2)
     hands_messages = inbox.wait_for("hands", len(truth["frames"]))
     metrics = inbox.wait_for("metrics", 1)
+    notes = inbox.wait_for("note", len(truth["notes"]))
+    calibration = inbox.wait_for("calibration", 1)
+    sessions = inbox.wait_for("session", 1)
     watcher.stop()
 
     # Contract: schema, unit, timestamps, one seq order across every topic.
     everything = [p for _, p in inbox.messages]
     assert all(p["schema"] == 1 and p["unit_id"] == UNIT and p["ts"].endswith("Z") for p in everything)
-    seqs = [p["seq"] for p in everything if "state" not in p]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    # seq is unique per unit and rises within each topic (topics travel separately: events
+    # through the journal at QoS 1, debug hands directly at QoS 0).
+    seqs = [p["seq"] for p in everything]
+    assert len(set(seqs)) == len(seqs)
+    for kind in ("hands", "note", "metrics", "session"):
+        ordered = [p["seq"] for p in inbox.of(kind)]
+        assert ordered == sorted(ordered), kind
     assert statuses[0]["state"] == "online" and statuses[-1]["state"] == "offline"
     assert any(s.get("source") == "online" for s in statuses)
     assert metrics[-1]["frames"] == len(truth["frames"]) and metrics[-1]["fps"] > 0
@@ -68,6 +78,14 @@ def test_rendered_scene_to_mosquitto(mosquitto, tmp_path, scene_cache):
                 errors.append(np.hypot(*(np.array(hand["landmarks"][landmark]) - tips[str(finger)])))
     assert both / len(hands_messages) >= 0.9
     assert np.median(errors) < 6.0, f"median fingertip error {np.median(errors):.1f} px"
+
+    # Every note played, in order, with the hand and finger the score says (calibrated from frame 0).
+    assert calibration[-1]["state"] == "ok" and (tmp_path / "keymap.json").exists()
+    expected = sorted(truth["notes"], key=lambda n: (n["onset"], n["pitch"]))
+    assert [n["pitch"] for n in notes] == [n["pitch"] for n in expected]
+    right = sum(n["hand"] == e["hand"] and n["finger"] == e["finger"] for n, e in zip(notes, expected))
+    assert right / len(expected) >= 0.85, f"{right}/{len(expected)} fingers right"
+    assert sessions[-1]["notes"] == len(expected)
 
 
 def test_demo_prints_status_and_metrics(tmp_path):
