@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 MEDIAPIPE=mediapipe==0.10.18   # bundles the hand models and runs offline; 1.x fetches them at run time
+# basic-pitch's wheel carries its transcription model (nmp.onnx); its metadata pulls TensorFlow,
+# which the unit does not need (onnxruntime runs the model), so it too goes in --no-deps.
+BASIC_PITCH=basic-pitch==0.4.0
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -50,7 +53,10 @@ make_venv() {
     "$dir/bin/python" -m pip install -q --no-deps -e .
 }
 
-unit_venv() { make_venv .venv requirements/unit.lock "$MEDIAPIPE"; }
+unit_venv() {
+    apt_install libportaudio2   # sounddevice's PortAudio, for microphone input
+    make_venv .venv requirements/unit.lock "$MEDIAPIPE" "$BASIC_PITCH"
+}
 export_venv() { make_venv .venv-export requirements/export.lock; }
 
 case "${1:-demo}" in
@@ -62,7 +68,7 @@ case "${1:-demo}" in
     export)
         export_venv ;;
     test)
-        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd
+        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd ffmpeg
         unit_venv
         shift || true
         # The unit's suite runs in .venv; the workstation's (tests/export) in .venv-export.

@@ -25,8 +25,9 @@ class NoteSource:
 
     poll(timeout) returns the notes that became known since the last call (possibly none),
     waiting at most timeout seconds; it returns None once the source has ended for good.
-    A note is delivered once, at its onset (offset None) or, for sources that only know
-    notes after the fact (audio in windows), complete with its offset.
+    A note is delivered once: MIDI at its onset (offset None while the key is down); audio
+    once the transcriber is sure of it, up to ~2 s after its onset, with its offset when the
+    note has already ended and None when it still sounds.
     """
 
     name = "notes"
