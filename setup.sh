@@ -68,7 +68,7 @@ case "${1:-demo}" in
     export)
         export_venv ;;
     test)
-        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd ffmpeg
+        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd ffmpeg chromium fonts-dejavu-core
         unit_venv
         shift || true
         # The unit's suite runs in .venv; the workstation's (tests/export) in .venv-export.

@@ -8,9 +8,10 @@ import numpy as np
 
 from .keyboard import LOWEST_MIDI, WHITE_LENGTH, absolute_x0, keyboard_width
 
-# A real overhead mount sees about the span of a 61-key keyboard (C2-C7, 846 mm): on
-# 76 and 88 keys that keeps a hand near 100 px wide at 960 px, the size MediaPipe's palm
-# detector finds reliably, and the outer octaves fall partly or wholly out of frame.
+# The camera frames the span of a 61-key keyboard (C2-C7, 846 mm) on every keyboard, so a
+# hand is always ~9 % of the image width (~90 px palm at 960 px), the size MediaPipe's
+# palm detector finds reliably. 76 and 88 keys: the outer octaves fall partly or wholly
+# out of frame. 49 keys: the keyboard fills ~72 % of the width, with room for the hands.
 FRAMED_SPAN_KEYS = 61
 FRAMED_LOWEST_MIDI = 36
 # Fraction of the image height above the keys' back edge (fallboard and piano body).
@@ -53,17 +54,16 @@ class Camera:
 def framing(keys: int, width: int, height: int, distance: float) -> tuple[float, float, float]:
     """Return (centre x mm, centre y mm, px per mm) for the camera's default framing."""
     low = LOWEST_MIDI[keys]
+    span = keyboard_width(FRAMED_SPAN_KEYS)
     if keys > FRAMED_SPAN_KEYS:
-        span = keyboard_width(FRAMED_SPAN_KEYS)
-        left = absolute_x0(FRAMED_LOWEST_MIDI) - absolute_x0(low)
+        centre_x = absolute_x0(FRAMED_LOWEST_MIDI) - absolute_x0(low) + span / 2
     else:
-        span = keyboard_width(keys)
-        left = 0.0
+        centre_x = keyboard_width(keys) / 2
     scale = 0.9 * width / span / distance
     centre_y = (0.5 - BACK_EDGE_AT) * height / scale
     # At larger distances the keys sit nearer the image centre, so the hands stay in.
     centre_y = min(centre_y, WHITE_LENGTH + 0.25 * height / scale)
-    return left + span / 2, centre_y, scale
+    return centre_x, centre_y, scale
 
 
 def make_camera(keys: int, width: int, height: int, tilt: float = 0.0, rotate: float = 0.0,

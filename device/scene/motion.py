@@ -10,22 +10,30 @@ from .keyboard import WHITE_WIDTH, Key
 # Hand-local coordinates: `across` runs from thumb side to little-finger side, `forward`
 # from the knuckle line towards the fingertips, heights above the key tops (all mm).
 FINGER_SEGMENTS = {2: (42.0, 25.0, 20.0), 3: (46.0, 29.0, 21.0), 4: (44.0, 27.0, 21.0),
-                   5: (34.0, 21.0, 19.0)}
+                   5: (38.0, 24.0, 20.0)}
 THUMB_SEGMENTS = (44.0, 32.0, 27.0)   # metacarpal, proximal, distal
-KNUCKLES = {2: (-31.0, -2.0), 3: (-10.0, 0.0), 4: (10.0, -3.0), 5: (28.0, -11.0)}
-THUMB_BASE = (-30.0, -45.0)
+KNUCKLES = {2: (-31.0, -2.0), 3: (-10.0, 0.0), 4: (10.0, -3.0), 5: (28.0, -8.0)}
+THUMB_BASE = (-30.0, -40.0)
 WRIST = (-4.0, -88.0)
 KNUCKLE_HEIGHT = 40.0
 WRIST_HEIGHT = 36.0
-# Curved fingers put the tips this far in front of the knuckles; the thumb strikes
-# nearer the player than the long fingers, as on a real keyboard.
-FINGER_LINE = 60.0
-THUMB_SETBACK = 15.0
+# Curved fingers put the tips this far in front of the knuckles. Fingers strike at
+# different depths, as on a real keyboard: the thumb near the front edge, the middle
+# finger deepest, the little finger flatter and a little nearer the player.
+FINGER_LINE = 72.0
+STRIKE_DEPTH = {1: 24.0, 2: 2.0, 3: -4.0, 4: 0.0, 5: 8.0}
+THUMB_SPREAD = 6.0
+# The thumb's first joint bows out from the hand. Measured: a thumb lying along the
+# index finger made MediaPipe lose the hand in ~20 % of frames; bowed 10-16 mm, ~2 %.
+THUMB_BOW = 12.0
+# The hand glides through its chords over about one note's time (x the note spacing).
+GLIDE = 1.0
+FINGER_GAP = 17.0      # closest two fingertips come, centre to centre, across the hand
 HOVER_HEIGHT = 14.0
 HOVER_SHORTEN = 6.0
 KEY_DIP = 4.0
 # Share of a finger's length it reaches comfortably; held keys keep the hand this close.
-COMFORT = 0.85
+COMFORT = 0.92
 STRIKE_TIME = 0.07     # s for a finger to go down before onset or up after offset
 # Forearms come from the body, so a hand far from the centre turns its fingers outward.
 BODY_REACH = 600.0
@@ -37,14 +45,13 @@ TIP_LANDMARK = {1: 4, 2: 8, 3: 12, 4: 16, 5: 20}
 
 def _rest_offset(finger: int) -> tuple[float, float]:
     """(across, forward) of a resting fingertip: one white key per finger."""
-    across = (finger - 1) * WHITE_WIDTH - 2.5 * WHITE_WIDTH
-    forward = FINGER_LINE - (THUMB_SETBACK if finger == 1 else 0.0)
-    return across, forward
+    across = (finger - 1) * WHITE_WIDTH - 2.5 * WHITE_WIDTH - (THUMB_SPREAD if finger == 1 else 0.0)
+    return across, FINGER_LINE - STRIKE_DEPTH[finger]
 
 
 def press_point(key: Key, finger: int) -> tuple[float, float]:
     x, y = key.press_point
-    return x, y + (THUMB_SETBACK if finger == 1 else 0.0)
+    return x, min(y + STRIKE_DEPTH[finger], key.length - 6.0)
 
 
 def finger_length(finger: int) -> float:
@@ -94,7 +101,7 @@ class HandMotion:
         self.key_y = np.array(ys)
         spacing = np.median(np.diff(self.key_times)) if len(times) > 1 else 0.3
         # Gliding over neighbouring chords spreads a thumb crossing over several notes.
-        self.sigma = float(np.clip(0.6 * spacing, 0.08, 0.4))
+        self.sigma = float(np.clip(GLIDE * spacing, 0.08, 0.6))
 
     def present(self) -> bool:
         return len(self.notes) > 0
@@ -164,6 +171,28 @@ class HandMotion:
                 best_w, best = w, np.array([x, y, -KEY_DIP])
         return best_w, best
 
+    def _ordered_tips(self, t, origin, yaw) -> dict[int, np.ndarray]:
+        """Fingertips 2-5, with free fingers stepping aside so no two fingers cross.
+
+        While a held finger keeps the hand from following, the free fingers would
+        otherwise swing across it; a real hand keeps them in order beside it.
+        """
+        tips = {f: self._fingertip(f, t, origin, yaw) for f in (2, 3, 4, 5)}
+        free = {f: 1.0 - self._press(f, t)[0] for f in tips}
+        across = np.array(self._to_world((0, 0), yaw, 1.0, 0.0, 0.0)[:2])
+        pos = {f: float((tips[f][:2] - origin) @ across) for f in tips}
+        for _ in range(3):
+            for f in (3, 4, 5):
+                need = pos[f - 1] + FINGER_GAP - pos[f]
+                share = free[f] + free[f - 1]
+                if need > 0 and share > 0:
+                    pos[f] += need * free[f] / share
+                    pos[f - 1] -= need * free[f - 1] / share
+        for f in tips:
+            shift = pos[f] - float((tips[f][:2] - origin) @ across)
+            tips[f] = tips[f] + np.array([*(shift * across), 0.0])
+        return tips
+
     def landmarks(self, t: float) -> np.ndarray:
         """21x3 points in keyboard mm, in MediaPipe's hand-landmark order."""
         x, y, yaw = self.anchor(t)
@@ -177,16 +206,18 @@ class HandMotion:
         out = np.array(self._to_world((0, 0), yaw, -1.0, 0.0, 0.0))
         chord = tip - base
         reach = np.linalg.norm(chord[:2]) + 1e-6
-        mcp = base + chord * (meta / (meta + prox + dist)) + out * 0.35 * max(0.0, meta + prox + dist - reach) * 0.5
+        slack = max(0.0, meta + prox + dist - reach)
+        mcp = base + chord * (meta / (meta + prox + dist)) + out * (THUMB_BOW + 0.175 * slack)
         mcp[2] = max(mcp[2], tip[2] + 16)
         pts[1] = base
         pts[2] = mcp
         pts[3] = mcp + (tip - mcp) * (prox / (prox + dist))
         pts[3][2] += 6.0
         pts[4] = tip
+        tips = self._ordered_tips(t, origin, yaw)
         for finger in (2, 3, 4, 5):
             knuckle = np.array(self._to_world(origin, yaw, *KNUCKLES[finger], KNUCKLE_HEIGHT))
-            tip = self._fingertip(finger, t, origin, yaw)
+            tip = tips[finger]
             l1, l2, l3 = FINGER_SEGMENTS[finger]
             total = l1 + l2 + l3
             span = float(np.linalg.norm(tip - knuckle))

@@ -19,7 +19,7 @@ class SceneSpec:
     fps: float = 30.0
     tilt: float = 0.0          # degrees the camera leans towards the player
     rotate: float = 0.0        # degrees of in-image rotation
-    distance: float = 1.0      # 1.0: 90 % of the width spans the keys (61 keys' span at most)
+    distance: float = 1.0      # 1.0: 90 % of the width spans 61 keys (C2-C7); 2.0 twice as far
     lighting: str = "studio"   # studio|warm|dim|uneven
     noise: float = 2.0         # sensor noise sigma in grey levels
     tempo: float = 100.0       # BPM

@@ -1,0 +1,113 @@
+"""Calibration on rendered frames: key centres within 0.25 white-key widths, numbering, clear errors.
+
+Renders 50 frames (61, 76 and 88 keys; tilt within ±15°, rotation within ±10°, all four
+lightings, hands over the keys) and calibrates each twice: as a user would on a keyboard
+with its ends in view (no hints), and, where the view shows neither end (76 and 88 keys
+are framed to about 61 keys' span), again with --first-c naming the leftmost C in view.
+
+    .venv/bin/python benchmarks/calibration.py [--frames 50] [--seed 0]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from pianocam.calibration.detect import detect_keymap
+from pianocam.calibration.errors import CalibrationError, NumberingUnknown
+from pianocam.device.keyboard import WHITE_KEY_WIDTH, apply_homography
+from pianocam.device.scene import Scene, SceneSpec
+
+LIGHTINGS = ("studio", "warm", "dim", "uneven")
+TOLERANCE = 0.25   # white-key widths
+
+
+def settings(count: int, seed: int):
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        yield SceneSpec(seed=seed * 1000 + i, keys=(61, 76, 88)[i % 3], seconds=4.0,
+                        tilt=float(rng.uniform(-15, 15)), rotate=float(rng.uniform(-10, 10)),
+                        lighting=LIGHTINGS[(i // 3) % 4]), int(rng.integers(0, 120))
+
+
+def score(keymap, scene: Scene) -> tuple[int, int, bool]:
+    """(truth keys in view, of them within tolerance, numbering right) for one map."""
+    to_plane = np.linalg.inv(np.asarray(scene.camera.homography))
+    truth = {k["midi"]: k for k in scene.keys if k["visible"]}
+    hits = 0
+    for midi, k in truth.items():
+        mine = keymap.key(midi)
+        if mine is None:
+            continue
+        a, b = apply_homography(to_plane, [mine.center, k["center"]])
+        hits += np.hypot(*(a - b)) / WHITE_KEY_WIDTH <= TOLERANCE
+    centres = np.array([k["center"] for k in scene.keys])
+    midis = [k["midi"] for k in scene.keys]
+    right = all(midis[int(np.argmin(np.hypot(*(centres - key.center).T)))] == key.midi for key in keymap.keys)
+    return len(truth), int(hits), right
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    rows = []
+    header = (f"{'#':>2} {'keys':>4} {'tilt':>6} {'rot':>6} {'light':>7} {'hint':>5} {'result':>8} "
+              f"{'in view':>7} {'≤0.25':>6} {'share':>7} {'numbering':>9} {'ms':>5}  note")
+    print(header)
+    print("-" * len(header))
+    for i, (spec, index) in enumerate(settings(args.frames, args.seed)):
+        scene = Scene(spec)
+        image, _ = scene.frame(index)
+        visible_cs = sorted(k["midi"] for k in scene.keys if k["visible"] and k["midi"] % 12 == 0)
+        attempts = [(None, "-")]
+        for first_c, hint in attempts:
+            t0 = time.perf_counter()
+            try:
+                keymap = detect_keymap(image, first_c=first_c)
+                err = None
+            except CalibrationError as e:
+                keymap, err = None, e
+            ms = (time.perf_counter() - t0) * 1000
+            base = f"{i:>2} {spec.keys:>4} {spec.tilt:>6.1f} {spec.rotate:>6.1f} {spec.lighting:>7} {hint:>5}"
+            if keymap is None:
+                print(f"{base} {'error':>8} {'':>7} {'':>6} {'':>7} {'':>9} {ms:>5.0f}  {type(err).__name__}: "
+                      f"{str(err)[:70]}")
+                rows.append(dict(keys=spec.keys, hint=hint != "-", mapped=False, in_view=0, hits=0, right=None,
+                                 numbering_error=isinstance(err, NumberingUnknown)))
+                if isinstance(err, NumberingUnknown) and first_c is None and visible_cs:
+                    attempts.append((visible_cs[0], "C" + str(visible_cs[0] // 12 - 1)))
+                continue
+            n, hits, right = score(keymap, scene)
+            print(f"{base} {'map':>8} {n:>7} {hits:>6} {hits / n:>7.1%} {'right' if right else 'WRONG':>9} "
+                  f"{ms:>5.0f}  {'partial' if keymap.partial else 'whole'}")
+            rows.append(dict(keys=spec.keys, hint=hint != "-", mapped=True, in_view=n, hits=hits, right=right))
+    print()
+    print(f"{'keys':>4} {'hint':>5} {'frames':>6} {'maps':>5} {'errors':>6} {'keys ≤0.25':>11} "
+          f"{'numbering right':>16}")
+    groups = defaultdict(list)
+    for r in rows:
+        groups[(r["keys"], r["hint"])].append(r)
+    for (keys, hint), rs in sorted(groups.items()):
+        maps = [r for r in rs if r["mapped"]]
+        n = sum(r["in_view"] for r in maps)
+        hits = sum(r["hits"] for r in maps)
+        right = sum(bool(r["right"]) for r in maps)
+        share = f"{hits / n:.1%}" if n else "-"
+        print(f"{keys:>4} {'first-c' if hint else 'none':>7} {len(rs):>4} {len(maps):>5} {len(rs) - len(maps):>6} "
+              f"{share:>11} {right:>9}/{len(maps)}")
+    maps = [r for r in rows if r["mapped"]]
+    n = sum(r["in_view"] for r in maps)
+    hits = sum(r["hits"] for r in maps)
+    wrong = sum(not r["right"] for r in maps)
+    print(f"\nall maps: {len(maps)}, keys within {TOLERANCE} white-key widths: {hits}/{n} = "
+          f"{hits / max(n, 1):.2%}; wrong numbering: {wrong}; errors: {len(rows) - len(maps)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Locate and name every key in one top-down frame: black-key row, homography, ends, numbering."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, STANDARD_LOWEST, WHITE_KEY_LENGTH,
+                                      KeyMap, apply_homography, build_keymap, is_black, key_span, note_name,
+                                      strike_point)
+
+from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
+from .errors import KeyboardNotFound, NumberingUnknown
+from .numbering import Ends, number_keys
+from .pattern import MIN_KEYS, PatternFit, label_black_keys
+
+logger = logging.getLogger(__name__)
+
+ROW_MAX_SLOPE_DEG = 35.0   # the keyboard runs across the image, not up it
+MIN_MARGIN = 3             # keys by which the naming must beat every rival naming
+BRIGHT = 0.6               # locally normalised grey of a white key
+DARK = 0.45                # ... and of what is surely no white key
+DARK_SHARE = 0.6           # share of mapped black keys that must look black
+
+
+@dataclass(frozen=True)
+class Located:
+    """Keys located but named only relative to REFERENCE_C: the geometry before numbering."""
+
+    plane_to_image: np.ndarray    # relative plane (mm) -> image
+    black_key_length: float
+    labels: list[int]             # relative MIDI of each black key found
+    fit: PatternFit
+    row_x: np.ndarray             # plane x of every dark bar in the row, named or not
+
+
+def key_row(blobs: list[BlackKeyBlob]) -> list[BlackKeyBlob]:
+    """The largest set of bars whose back ends lie on one line across the image."""
+    if len(blobs) < MIN_KEYS:
+        raise KeyboardNotFound(f"no piano keyboard found: {len(blobs)} black-key-shaped bars in view, "
+                               f"need at least {MIN_KEYS} in a row")
+    backs = np.array([b.back for b in blobs])
+    axes = np.array([(b.front - b.back) / max(b.length, 1e-6) for b in blobs])
+    tol = max(3.0, 0.4 * float(np.median([b.width for b in blobs])))
+    best = np.zeros(len(blobs), bool)
+    max_slope = np.sin(np.radians(ROW_MAX_SLOPE_DEG))
+    for i in range(len(blobs)):
+        for j in range(i + 1, len(blobs)):
+            d = backs[j] - backs[i]
+            n = np.hypot(*d)
+            if n < 1 or abs(d[1]) / n > max_slope:
+                continue
+            u = d / n
+            dist = np.abs((backs - backs[i]) @ np.array([-u[1], u[0]]))
+            # Keys run across the row: a bar lying along it is no key.
+            inl = (dist < tol) & (np.abs(axes @ u) < 0.5)
+            if inl.sum() > best.sum():
+                best = inl
+    row = [b for b, ok in zip(blobs, best) if ok]
+    if len(row) < MIN_KEYS:
+        raise KeyboardNotFound(f"no piano keyboard found: at most {len(row)} dark bars stand in a row, "
+                               f"need at least {MIN_KEYS} black keys")
+    width = np.median([b.width for b in row])
+    return [b for b in row if 0.6 * width <= b.width <= 1.6 * width]
+
+
+def _along(row: list[BlackKeyBlob]) -> tuple[np.ndarray, np.ndarray]:
+    """Each bar's position along the row's line, and the order that sorts them left to right."""
+    backs = np.array([b.back for b in row], np.float32)
+    vx, vy, x0, y0 = cv2.fitLine(backs, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    u = np.array([vx, vy]) if vx >= 0 else -np.array([vx, vy])
+    t = (backs - np.array([x0, y0])) @ u
+    order = np.argsort(t)
+    return t[order], order
+
+
+def _sample(norm: np.ndarray, plane_to_image: np.ndarray, xs, ys) -> np.ndarray | None:
+    """Normalised grey at a plane grid; None when any sample falls outside the image."""
+    gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float))
+    img = apply_homography(plane_to_image, np.column_stack([gx.ravel(), gy.ravel()]))
+    h, w = norm.shape
+    if img[:, 0].min() < 0 or img[:, 1].min() < 0 or img[:, 0].max() > w - 1 or img[:, 1].max() > h - 1:
+        return None
+    mx = img[:, 0].reshape(gx.shape).astype(np.float32)
+    my = img[:, 1].reshape(gx.shape).astype(np.float32)
+    return cv2.remap(norm, mx, my, cv2.INTER_LINEAR)
+
+
+def _fit_homography(plane: list, image: list, tol: float) -> np.ndarray:
+    h, mask = cv2.findHomography(np.float32(plane), np.float32(image), cv2.RANSAC, tol)
+    if h is None:
+        raise KeyboardNotFound("no piano keyboard found: the black keys do not fit one flat keyboard")
+    return h
+
+
+def locate(image: np.ndarray, norm: np.ndarray) -> Located:
+    """Find the black-key row, name it by its pattern, and fit the plane -> image homography."""
+    row = key_row(find_black_keys(image))
+    t, order = _along(row)
+    row = [row[i] for i in order]
+    fit = label_black_keys(t)
+    if fit is None or fit.inliers < MIN_KEYS:
+        found = 0 if fit is None else fit.inliers
+        raise KeyboardNotFound(f"no piano keyboard found: {len(row)} dark bars in a row, but only {found} "
+                               f"follow the 2-and-3 black-key pattern (need {MIN_KEYS})")
+    if fit.margin < MIN_MARGIN:
+        raise KeyboardNotFound(f"black keys found ({fit.inliers}), but too few of them tell the groups of two "
+                               "and three apart (hands or glare over the keys?): cannot name them safely")
+    keys = [(b, int(m)) for b, m in zip(row, fit.labels) if m >= 0]
+    full = np.median([b.length for b, _ in keys])
+    width = float(np.median([b.width for b, _ in keys]))
+    plane, img = [], []
+    for blob, midi in keys:
+        x = (midi + 0.5) * SEMITONE_WIDTH
+        plane.append((x, 0.0))
+        img.append(blob.back)
+        # A finger over a black key shortens its bar: only whole bars give a front end.
+        if blob.length > 0.85 * full:
+            plane.append((x, BLACK_KEY_LENGTH))
+            img.append(blob.front)
+    if len(plane) - len(keys) < 3:
+        raise KeyboardNotFound("black keys found but fewer than 3 are wholly visible (hands over the keys?)")
+    h = _fit_homography(plane, img, max(2.0, 0.3 * width))
+    black_length = BLACK_KEY_LENGTH
+    labels = [m for _, m in keys]
+    edge = _white_front(norm, h, labels)
+    if edge is not None:
+        # Real keyboards differ in how far the white keys reach past the black: measure it.
+        y_edge, front_points = edge
+        black_length = BLACK_KEY_LENGTH * WHITE_KEY_LENGTH / y_edge
+        plane = [(x, y if y == 0.0 else black_length) for x, y in plane]
+        img = list(img)
+        for x, p in front_points:
+            plane.append((x, WHITE_KEY_LENGTH))
+            img.append(p)
+        h = _fit_homography(plane, img, max(2.0, 0.3 * width))
+    row_x = apply_homography(np.linalg.inv(h), [b.back for b in row])[:, 0]
+    return Located(plane_to_image=h, black_key_length=black_length, labels=labels, fit=fit, row_x=row_x)
+
+
+def _white_front(norm: np.ndarray, h: np.ndarray, labels: list[int]):
+    """Where the white keys end towards the player: (plane y, [(x, image point)]) or None."""
+    x0 = (min(labels) + 0.5) * SEMITONE_WIDTH
+    x1 = (max(labels) + 0.5) * SEMITONE_WIDTH
+    xs = np.arange(x0, x1, 2.0)
+    ys = np.arange(BLACK_KEY_LENGTH + 5.0, 2.0 * WHITE_KEY_LENGTH, 1.0)
+    edges = []
+    for x in xs:
+        col = _column(norm, h, x, ys)
+        if col is None or np.median(col[:10]) < BRIGHT:
+            continue  # off the image, on a gap between keys, or under a hand
+        below = np.nonzero(col < 0.5 * BRIGHT + 0.15)[0]
+        if len(below):
+            edges.append((x, ys[below[0]] - 0.5))
+    if len(edges) < max(5, 0.2 * len(xs)):
+        return None
+    y_edge = float(np.median([e for _, e in edges]))
+    if not 0.8 * WHITE_KEY_LENGTH < y_edge < 1.5 * WHITE_KEY_LENGTH:
+        return None
+    points = [(x, apply_homography(h, [(x, e)])[0]) for x, e in edges if abs(e - y_edge) < 4.0]
+    return y_edge, points[::3]
+
+
+def _column(norm, h, x, ys) -> np.ndarray | None:
+    pts = apply_homography(h, np.column_stack([np.full(len(ys), x), ys]))
+    hh, ww = norm.shape
+    inside = (pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] <= ww - 1) & (pts[:, 1] <= hh - 1)
+    if not inside[:20].all():
+        return None
+    n = int(np.argmin(inside)) if not inside.all() else len(ys)
+    mx = pts[:n, 0].astype(np.float32).reshape(1, -1)
+    my = pts[:n, 1].astype(np.float32).reshape(1, -1)
+    return cv2.remap(norm, mx, my, cv2.INTER_LINEAR).ravel()
+
+
+def white_key_state(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: float):
+    """True: the white key shows bright; False: clearly dark; None: in between, or not wholly in view."""
+    x0, x1 = key_span(midi)
+    # The back part between the black keys, and the front part: a hand seldom covers both.
+    lo = key_span(midi - 1)[1] if is_black(midi - 1) else x0
+    hi = key_span(midi + 1)[0] if is_black(midi + 1) else x1
+    back = _sample(norm, plane_to_image, np.linspace(lo + 2, hi - 2, 4), np.linspace(8, black_length - 10, 5))
+    front = _sample(norm, plane_to_image, np.linspace(x0 + 4, x1 - 4, 4),
+                    np.linspace(black_length + 8, WHITE_KEY_LENGTH - 8, 5))
+    if back is None or front is None:
+        return None
+    level = max(np.median(back), np.median(front))
+    # Only a clearly dark slot can be the cheek block beyond the last key.
+    return True if level > BRIGHT else False if level < DARK else None
+
+
+def find_ends(norm: np.ndarray, located: Located) -> Ends:
+    """Walk outwards along the white keys from the black keys found, to the keyboard's ends."""
+    ends = {}
+    for side, step in (("left", -1), ("right", 1)):
+        midi = min(located.labels) - 1 if step < 0 else max(located.labels) + 1
+        last_white = None
+        end = None
+        for _ in range(60):
+            if is_black(midi):
+                midi += step
+                continue
+            state = white_key_state(norm, located.plane_to_image, midi, located.black_key_length)
+            if state is None:
+                break
+            if state:
+                last_white = midi
+            elif last_white is not None:
+                # One dark slot could be a hand or shade: the end needs the next one clearly dark too.
+                nxt = midi + step + (step if is_black(midi + step) else 0)
+                after = white_key_state(norm, located.plane_to_image, nxt, located.black_key_length)
+                x_end = key_span(last_white)[0 if step < 0 else 1]
+                # Dark bars further out mean the keys go on under a hand or a shadow.
+                beyond = np.any(located.row_x < x_end) if step < 0 else np.any(located.row_x > x_end)
+                if after is False and not beyond:
+                    end = last_white
+                break
+            midi += step
+        ends[side] = end
+    return Ends(left=ends["left"], right=ends["right"])
+
+
+def black_keys_dark(norm: np.ndarray, keymap: KeyMap) -> float:
+    """Share of mapped black keys whose middle looks dark: a map off by half a key fails this."""
+    h = np.linalg.inv(keymap.homography)
+    dark = total = 0
+    for key in keymap.keys:
+        if not key.black:
+            continue
+        x0, x1 = key_span(key.midi)
+        vals = _sample(norm, h, np.linspace(x0 + 3, x1 - 3, 3), np.linspace(10, keymap.black_key_length - 10, 5))
+        if vals is None:
+            continue
+        total += 1
+        dark += bool(np.median(vals) < BRIGHT)
+    return dark / total if total else 0.0
+
+
+def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None = None,
+                  first_c: int | None = None) -> KeyMap:
+    """The key map of one top-down frame, or a CalibrationError saying what was not found."""
+    if image is None or image.ndim != 3 or min(image.shape[:2]) < 64:
+        raise KeyboardNotFound("no image to calibrate from (need a colour frame at least 64 px on each side)")
+    _, norm = grey_levels(image)
+    located = locate(image, norm)
+    ends = find_ends(norm, located)
+    h, w = image.shape[:2]
+    in_view = _keys_in_view(located, w, h)
+    numbering = number_keys(ends, in_view, keys=keys, lowest=lowest, first_c=first_c)
+    shift = numbering.shift
+    # Plane x is measured from C-1: move the relative plane by the octaves found.
+    to_plane = np.array([[1.0, 0.0, shift * SEMITONE_WIDTH], [0, 1, 0], [0, 0, 1]]) @ np.linalg.inv(
+        located.plane_to_image)
+    to_plane /= to_plane[2, 2]
+    midis = [m + shift for m in in_view if numbering.lowest_in_map <= m + shift <= numbering.highest_in_map]
+    keymap = build_keymap(to_plane, (w, h), midis, black_key_length=located.black_key_length,
+                          partial=numbering.partial, notes=numbering.notes, keyboard_keys=numbering.keyboard_keys,
+                          lowest=numbering.lowest, method="auto")
+    share = black_keys_dark(norm, keymap)
+    if share < DARK_SHARE:
+        raise KeyboardNotFound(f"keys located but the map does not match the picture: only {share:.0%} of the "
+                               "black keys it places look black")
+    logger.info("calibrated %d keys (%s..%s)%s; %d black keys found, pattern margin %d", len(keymap.keys),
+                note_name(midis[0]), note_name(midis[-1]), " partial" if keymap.partial else "",
+                located.fit.inliers, located.fit.margin)
+    return keymap
+
+
+def _keys_in_view(located: Located, width: int, height: int) -> list[int]:
+    """Relative MIDI numbers of keys whose strike point lies in the image."""
+    lo, hi = min(located.labels) - 40, max(located.labels) + 40
+    out = []
+    for midi in range(lo, hi + 1):
+        p = apply_homography(located.plane_to_image, strike_point(midi, located.black_key_length)[None])[0]
+        if 0 <= p[0] < width and 0 <= p[1] < height:
+            out.append(midi)
+    return out
+
+
+__all__ = ["detect_keymap", "locate", "find_ends", "NumberingUnknown", "STANDARD_LOWEST"]
