@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, STANDARD_LOWEST, WHITE_KEY_LENGTH,
-                                      KeyMap, apply_homography, build_keymap, is_black, key_span, note_name,
+from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KEY_LENGTH, KeyMap,
+                                      apply_homography, build_keymap, is_black, key_span, note_name,
                                       strike_point)
 
 from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
-from .errors import KeyboardNotFound, NumberingUnknown
+from .errors import KeyboardNotFound
 from .numbering import Ends, number_keys
 from .pattern import MIN_KEYS, PatternFit, label_black_keys
 
@@ -175,8 +175,8 @@ def _column(norm, h, x, ys) -> np.ndarray | None:
     return cv2.remap(norm, mx, my, cv2.INTER_LINEAR).ravel()
 
 
-def white_key_state(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: float):
-    """True: the white key shows bright; False: clearly dark; None: in between, or not wholly in view."""
+def white_key_state(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: float) -> str:
+    """"white", "dark" (clearly: no key there), "unclear", or "off" (not wholly in view)."""
     x0, x1 = key_span(midi)
     # The back part between the black keys, and the front part: a hand seldom covers both.
     lo = key_span(midi - 1)[1] if is_black(midi - 1) else x0
@@ -185,41 +185,45 @@ def white_key_state(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, bla
     front = _sample(norm, plane_to_image, np.linspace(x0 + 4, x1 - 4, 4),
                     np.linspace(black_length + 8, WHITE_KEY_LENGTH - 8, 5))
     if back is None or front is None:
-        return None
+        return "off"
     level = max(np.median(back), np.median(front))
-    # Only a clearly dark slot can be the cheek block beyond the last key.
-    return True if level > BRIGHT else False if level < DARK else None
+    return "white" if level > BRIGHT else "dark" if level < DARK else "unclear"
 
 
 def find_ends(norm: np.ndarray, located: Located) -> Ends:
-    """Walk outwards along the white keys from the black keys found, to the keyboard's ends."""
-    ends = {}
+    """Walk outwards along the white keys from the black keys found, to the keyboard's ends.
+
+    The walk stops at the first slot that is clearly no white key: keys beyond are never
+    mapped. That slot counts as the keyboard's end (and may number the keys) only when
+    the next slot is dark or off the image too and no black key was seen further out.
+    """
+    found = {}
     for side, step in (("left", -1), ("right", 1)):
         midi = min(located.labels) - 1 if step < 0 else max(located.labels) + 1
-        last_white = None
-        end = None
+        last_white = end = None
         for _ in range(60):
             if is_black(midi):
                 midi += step
                 continue
             state = white_key_state(norm, located.plane_to_image, midi, located.black_key_length)
-            if state is None:
+            if state in ("off", "unclear"):
                 break
-            if state:
+            if state == "white":
                 last_white = midi
-            elif last_white is not None:
-                # One dark slot could be a hand or shade: the end needs the next one clearly dark too.
+            else:
                 nxt = midi + step + (step if is_black(midi + step) else 0)
                 after = white_key_state(norm, located.plane_to_image, nxt, located.black_key_length)
-                x_end = key_span(last_white)[0 if step < 0 else 1]
+                x_end = key_span(midi)[1 if step < 0 else 0]
                 # Dark bars further out mean the keys go on under a hand or a shadow.
                 beyond = np.any(located.row_x < x_end) if step < 0 else np.any(located.row_x > x_end)
-                if after is False and not beyond:
-                    end = last_white
+                limit = last_white if last_white is not None else midi - step
+                end = (limit, after in ("dark", "off") and not beyond and last_white is not None)
                 break
             midi += step
-        ends[side] = end
-    return Ends(left=ends["left"], right=ends["right"])
+        found[side] = end
+    left, right = found["left"], found["right"]
+    return Ends(left=left[0] if left and left[1] else None, right=right[0] if right and right[1] else None,
+                left_limit=left[0] if left else None, right_limit=right[0] if right else None)
 
 
 def black_keys_dark(norm: np.ndarray, keymap: KeyMap) -> float:
@@ -278,5 +282,3 @@ def _keys_in_view(located: Located, width: int, height: int) -> list[int]:
             out.append(midi)
     return out
 
-
-__all__ = ["detect_keymap", "locate", "find_ends", "NumberingUnknown", "STANDARD_LOWEST"]

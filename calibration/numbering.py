@@ -24,6 +24,8 @@ class Ends:
 
     left: int | None
     right: int | None
+    left_limit: int | None = None    # keys stop here (a dark slot beyond) even if no end is confirmed
+    right_limit: int | None = None
 
 
 @dataclass
@@ -107,8 +109,8 @@ def number_keys(ends: Ends, in_view: list[int], keys: int | None = None, lowest:
                                "of the leftmost C in view, e.g. C2), or --keys and --lowest with an end in view")
     if keys is None and count is not None and count in STANDARD_LOWEST:
         keys = count
-    lo = left if left is not None else min(in_view)
-    hi = right if right is not None else max(in_view)
+    lo = left if left is not None else max(min(in_view), ends.left_limit if ends.left_limit is not None else -999)
+    hi = right if right is not None else min(max(in_view), ends.right_limit if ends.right_limit is not None else 999)
     if keys is not None and lowest is not None:
         lo = max(lo, lowest - shift)
         hi = min(hi, lowest + keys - 1 - shift)

@@ -13,8 +13,9 @@ def calibrate_frame(image, calibration_config) -> tuple[object | None, str]:
     from pianocam.calibration.detect import detect_keymap
 
     try:
-        lowest = parse_note(calibration_config.lowest) if calibration_config.lowest else None
-        keymap = detect_keymap(image, keys=calibration_config.keys or None, lowest=lowest)
+        c = calibration_config
+        keymap = detect_keymap(image, keys=c.keys or None, lowest=parse_note(c.lowest) if c.lowest else None,
+                               first_c=parse_note(c.first_c) if c.first_c else None)
     except ValueError as err:  # CalibrationError and its kin say what was not found
         return None, str(err)
     return keymap, ""

@@ -44,21 +44,28 @@ class Hands:
         return next((h for h in self.hands if h.side == side), None)
 
 
-def assign_sides(labels: list[str], wrist_x: list[float], mirrored: bool) -> list[str]:
-    """The player's left/right for each detected hand.
+def assign_sides(labels: list[str], wrist_x: list[float], mirrored: bool,
+                 previous: dict[str, float] | None = None, near: float = 0.15) -> list[str]:
+    """The player's left/right for each detected hand (wrist x normalised to 0..1).
 
     MediaPipe labels handedness as if the image were a mirrored selfie. On real top-down
     piano footage (the 37 annotated frames in ../shared/data/real/hands) its labels are the
     opposite of the player's hands 94-98 % of the time, so a non-mirrored top-down image
-    swaps them and a mirrored one keeps them. When both hands get the same label (it
-    happens while hands cross or one is half out of view), the hand further left in the
-    image is the left hand: at a keyboard they rarely cross.
+    swaps them and a mirrored one keeps them. But a single frame's label flips now and then
+    (a quarter of the frames on rendered hands), and at a keyboard the wrists stay in order
+    even when fingers cross: with two hands in view the left wrist is the left hand. A lone
+    hand keeps the side of the hand last seen near its wrist (`previous`: side → wrist x),
+    and only a hand far from both takes MediaPipe's label.
     """
-    sides = [label.lower() if mirrored else ("right" if label == "Left" else "left") for label in labels]
-    if len(sides) == 2 and sides[0] == sides[1]:
-        left_first = wrist_x[0] <= wrist_x[1]
-        sides = ["left", "right"] if left_first else ["right", "left"]
-    return sides
+    labelled = [label.lower() if mirrored else ("right" if label == "Left" else "left") for label in labels]
+    if len(labelled) == 2:
+        order = ["right", "left"] if mirrored else ["left", "right"]
+        return order if wrist_x[0] <= wrist_x[1] else order[::-1]
+    if len(labelled) == 1 and previous:
+        side, distance = min(((s, abs(x - wrist_x[0])) for s, x in previous.items()), key=lambda sd: sd[1])
+        if distance <= near:
+            return [side]
+    return labelled
 
 
 class HandTracker:
@@ -69,6 +76,8 @@ class HandTracker:
         import mediapipe as mp  # imported here so that --help and config checks stay fast
 
         self.mirrored = mirrored
+        self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
+        self.static = static
         self._hands = mp.solutions.hands.Hands(
             static_image_mode=static, max_num_hands=max_hands, model_complexity=model_complexity,
             min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
@@ -92,7 +101,9 @@ class HandTracker:
                       for lm in result.multi_hand_landmarks]
         labels = [h.classification[0].label for h in result.multi_handedness]
         scores = [h.classification[0].score for h in result.multi_handedness]
-        sides = assign_sides(labels, [n[WRIST, 0] for n in normalized], self.mirrored)
+        wrists = [float(n[WRIST, 0]) for n in normalized]
+        sides = assign_sides(labels, wrists, self.mirrored, self._previous if not self.static else None)
+        self._previous.update(zip(sides, wrists))
         for side, score, norm in zip(sides, scores, normalized):
             found.hands.append(Hand(side, float(score), norm * scale, norm))
         found.hands.sort(key=lambda h: h.side)

@@ -8,6 +8,7 @@ import numpy as np
 
 from pianocam.device.features.flow import (CHANNELS, FEATURE_SCHEMA, SPAN, STEPS, TOP_K, WINDOW, channel_statistics,
                                            landmark_flow_features, standardise)
+from pianocam.device.features.frames import FRAME_SCHEMA, frame_flow_features, harris_corners, matched_corners
 from pianocam.device.features.kinematics import (KINEMATIC_SCHEMA, MOTION_STATS_SCHEMA, kinematic_features,
                                                  motion_statistics)
 from pianocam.device.features.orientation import canonical_window, is_mirrored, orientation_angle
@@ -31,6 +32,6 @@ FEATURISERS = {
     "landmark-motion-stats": Featuriser("landmark-motion-stats", MOTION_STATS_SCHEMA, (189, 1, 1), motion_statistics),
 }
 
-__all__ = ["CHANNELS", "FEATURE_SCHEMA", "FEATURISERS", "Featuriser", "KINEMATIC_SCHEMA", "SPAN", "STEPS", "TOP_K",
+__all__ = ["CHANNELS", "FEATURE_SCHEMA", "FRAME_SCHEMA", "frame_flow_features", "harris_corners", "matched_corners", "FEATURISERS", "Featuriser", "KINEMATIC_SCHEMA", "SPAN", "STEPS", "TOP_K",
            "WINDOW", "canonical_window", "channel_statistics", "is_mirrored", "kinematic_features",
            "landmark_flow_features", "motion_statistics", "orientation_angle", "standardise"]

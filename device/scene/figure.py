@@ -20,6 +20,7 @@ ELBOW_HALF = 38.0
 # A light above and behind the keys throws each point's shadow towards the player.
 SHADOW_SLOPE = np.array([0.25, 0.45])
 SHADOW_STRENGTH = 0.45
+SHADOW_DOWNSCALE = 4
 RIM = 1.4              # px of darker outline around every part
 
 
@@ -127,23 +128,28 @@ def draw_hand(img: np.ndarray, camera: Camera, landmarks: np.ndarray, skin: Skin
     x0, y0, x1, y1 = hand_bounds(np.vstack([lm_px, palm_px, shadow_px, forearm_px]), img.shape, margin=40)
     if x1 <= x0 or y1 <= y0:
         return
-    # Soft shadow on the keys first, so the hand itself stays unshaded.
-    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    # Soft shadow on the keys first, so the hand itself stays unshaded. It is drawn
+    # and blurred at quarter resolution: a soft shadow needs no detail, and a
+    # full-size blur of this reach would cost most of the frame's time budget.
+    q = SHADOW_DOWNSCALE
+    mask = np.zeros(((y1 - y0 + q - 1) // q, (x1 - x0 + q - 1) // q), np.uint8)
     offset = np.array([x0, y0], dtype=np.float64)
 
-    class _Shifted:
+    class _Shrunk:
         def project(self, p):
-            return camera.project(p) - offset
+            return (camera.project(p) - offset) / q
 
         def scale_at(self, p):
-            return camera.scale_at(p)
+            return camera.scale_at(p) / q
 
-    _draw_silhouette(mask, _Shifted(), landmarks, palm, forearm, 255, lift=SHADOW_SLOPE)
-    sigma = max(2.0, 6.0 * float(scale.mean()))
+    _draw_silhouette(mask, _Shrunk(), landmarks, palm, forearm, 255, lift=SHADOW_SLOPE)
+    sigma = max(0.5, 6.0 * float(scale.mean()) / q)
     mask = cv2.GaussianBlur(mask, (0, 0), sigma)
+    mask = cv2.resize(mask, (mask.shape[1] * q, mask.shape[0] * q), interpolation=cv2.INTER_LINEAR)
+    mask = mask[: y1 - y0, : x1 - x0]
     roi = img[y0:y1, x0:x1]
-    shade = 1.0 - SHADOW_STRENGTH * mask.astype(np.float32) / 255.0
-    roi[:] = (roi.astype(np.float32) * shade[:, :, None]).astype(np.uint8)
+    shade = cv2.addWeighted(mask, -SHADOW_STRENGTH, mask, 0, 255)
+    roi[:] = cv2.multiply(roi, cv2.merge([shade, shade, shade]), scale=1 / 255)
 
     digits = _digits(lm_px, scale)
     # Mid-tone between rim and skin: each digit is shaded like a lit cylinder (dark

@@ -11,14 +11,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from real_hands import boxes  # noqa: E402  (the benchmark's VOC reader; one reader for both)
 
 
-def test_top_down_labels_are_swapped_mirrored_kept():
-    assert assign_sides(["Left", "Right"], [0.7, 0.3], mirrored=False) == ["right", "left"]
-    assert assign_sides(["Left", "Right"], [0.3, 0.7], mirrored=True) == ["left", "right"]
+def test_a_lone_hand_takes_the_swapped_label_top_down_and_the_label_mirrored():
+    assert assign_sides(["Left"], [0.7], mirrored=False) == ["right"]
+    assert assign_sides(["Left"], [0.7], mirrored=True) == ["left"]
 
 
-def test_two_hands_with_one_label_are_split_by_position():
+def test_two_hands_are_ordered_by_their_wrists_whatever_the_labels():
     assert assign_sides(["Left", "Left"], [0.8, 0.2], mirrored=False) == ["right", "left"]
-    assert assign_sides(["Right"], [0.9], mirrored=False) == ["left"]
+    assert assign_sides(["Right", "Left"], [0.3, 0.7], mirrored=False) == ["left", "right"]
+    assert assign_sides(["Right", "Left"], [0.3, 0.7], mirrored=True) == ["right", "left"]
+
+
+def test_a_lone_hand_keeps_the_side_last_seen_near_it():
+    previous = {"left": 0.3, "right": 0.62}
+    assert assign_sides(["Right"], [0.6], mirrored=False, previous=previous) == ["right"]  # label says left
+    assert assign_sides(["Right"], [0.95], mirrored=False, previous=previous) == ["left"]  # far: the label
 
 
 def test_real_piano_frames_find_hands_on_the_right_side(shared_data):

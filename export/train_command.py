@@ -1,0 +1,66 @@
+"""Train and evaluate seed 000's technique models with video-grouped cross-validation; export the chosen one."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+MODELS = ("technique",)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", choices=MODELS, help="which model to train")
+    p.add_argument("--data", required=True, metavar="DIR", help="folder with kps_adv_holdout.csv and kps_beg_holdout.csv")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--report", default="report.json", metavar="FILE", help="where the metrics go (default report.json)")
+    p.add_argument("--out", default="models/technique", metavar="DIR",
+                   help="where the chosen model's ONNX files and manifests go (default models/technique)")
+    p.add_argument("--seed", type=int, default=0, help="seed for folds, initial weights and augmentation (default 0)")
+    p.add_argument("--variants", metavar="A,B", help="only these variants (default: all; see the report)")
+    p.add_argument("--epochs", type=int, help="override every variant's epochs (quick checks only)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the models are tiny)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import torch
+    except ImportError:
+        print("pianocam train: needs torch, which this environment lacks. Training runs in the export "
+              "environment: ./setup.sh export, then .venv-export/bin/pianocam train ...", file=sys.stderr)
+        return 2
+    from pianocam.export.technique_pipeline import train_technique
+
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    report = train_technique(Path(args.data), args.folds, Path(args.out), args.seed,
+                             args.variants.split(",") if args.variants else None, args.epochs,
+                             command=" ".join(["pianocam", "train", *sys.argv[2:]]) if len(sys.argv) > 2 else None)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+    print(format_table(report))
+    print(f"report: {args.report}; model: {args.out}; {report['seconds']} s")
+    return 0
+
+
+def format_table(report: dict) -> str:
+    """The report's variants beside the paper's Table 1, as a Markdown table."""
+    lines = ["| variant | features | blocks acc (mean ± sd) | blocks macro-F1 (pooled) | recordings acc | recordings macro-F1 (pooled) "
+             "| paper holdout |", "|---|---|---|---|---|---|---|"]
+    for v in report["variants"]:
+        b, r = v["blocks"], v.get("recordings")
+        paper = v.get("paper_holdout")
+        lines.append(f"| {v['name']} | {v['features']}{' +aug' if v['augment'] else ''} "
+                     f"| {b['accuracy_mean']:.3f} ± {b['accuracy_std']:.3f} | {b['pooled']['macro_f1']:.3f} "
+                     f"| {r['accuracy_mean']:.3f} ± {r['accuracy_std']:.3f} | {r['pooled']['macro_f1']:.3f} "
+                     f"| {'' if paper is None else f'{paper:.3f}'} |" if r else
+                     f"| {v['name']} | {v['features']} | {b['accuracy_mean']:.3f} | {b['pooled']['macro_f1']:.3f} | | | |")
+    q = report.get("quantisation")
+    if q:
+        lines.append(f"\nchosen: {report['chosen']}; same folds, onnxruntime: fp32 {q['fp32_accuracy']:.3f}, "
+                     f"int8 {q['int8_accuracy']:.3f} (agreement {q['agreement']:.3f})")
+    return "\n".join(lines)
