@@ -83,6 +83,8 @@ def cmd_demo(args) -> int:
 ROOM_COMMANDS = (
     ("calibrate", "pianocam.calibration.command", "locate every key in a top-down frame and write keymap.json"),
     ("train", "pianocam.export.train_command", "train and evaluate the papers' models (export environment)"),
+    ("fingering", "pianocam.device.fingering.command",
+     "fingers for every note of a recorded video with its MIDI or audio, as JSON lines"),
     ("display", "pianocam.device.display_server", "serve the display page over HTTP for brokers that cannot serve files"),
 )
 

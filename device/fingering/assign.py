@@ -10,7 +10,7 @@ import numpy as np
 from ..hands import Hands
 from ..keyboard import KeyMap
 from ..notes import NoteEvent
-from .decode import confidence, step_decode, viterbi
+from .decode import HandState, confidence, step_decode, viterbi
 from .evidence import SIDES, key_position, note_evidence
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class FingerAssigner:
         self._frames: collections.deque[Hands] = collections.deque()
         self._memory = memory_s
         self._pending: list[NoteEvent] = []
-        self._last: dict[str, tuple[int, float, float, int]] = {}
+        self._state: dict[str, HandState] = {}
 
     def add_frame(self, hands: Hands) -> list[Fingering]:
         self._frames.append(hands)
@@ -155,9 +155,9 @@ class FingerAssigner:
             return Fingering(note, None, None, 0.0, float(evidence.min()))
         row = SIDES.index(side)
         position = key_position(self.keymap, note.pitch)
-        finger, cost = step_decode(side, evidence[row], self._last.get(side), position, note.onset, note.pitch)
+        finger, cost, self._state[side] = step_decode(side, evidence[row], self._state.get(side), position,
+                                                      note.onset, note.pitch)
         distance = float(evidence[row][finger - 1])
         if distance > MAX_DISTANCE:
             return Fingering(note, side, None, 0.0, distance)
-        self._last[side] = (finger, position, note.onset, note.pitch)
         return Fingering(note, side, finger, confidence(cost, finger), distance)

@@ -1,6 +1,8 @@
 """Decoding fingers over a hand's note sequence (Viterbi) under the anatomy of a hand."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 FINGERS = np.arange(1, 6)
@@ -75,15 +77,33 @@ def viterbi(hand: str, evidence: np.ndarray, positions: list[float], onsets: lis
     return [p + 1 for p in path], costs
 
 
-def step_decode(hand: str, evidence_row: np.ndarray, previous: tuple[int, float, float, int] | None,
-                position: float, onset: float, pitch: int) -> tuple[int, np.ndarray]:
-    """Online decoding: the best finger for one note given the hand's previous (finger, position, onset, pitch)."""
+@dataclass
+class HandState:
+    """What online decoding remembers of one hand: the best cost of ending on each finger."""
+
+    total: np.ndarray
+    position: float
+    onset: float
+    pitch: int
+
+
+def step_decode(hand: str, evidence_row: np.ndarray, state: HandState | None,
+                position: float, onset: float, pitch: int) -> tuple[int, np.ndarray, HandState]:
+    """Online Viterbi: extend the hand's forward costs by one note and pick its best finger.
+
+    Unlike keeping only the last decided finger, every finger's best history stays alive, so
+    one doubtful note does not drag the next ones with it.
+    """
     cost = evidence_cost(evidence_row)
-    if previous is not None and onset - previous[2] < 2.0:
-        finger, prev_position, prev_onset, prev_pitch = previous
-        trans = transition_cost(hand, position - prev_position, onset - prev_onset, pitch == prev_pitch)
-        cost = cost + ANATOMY_WEIGHT * np.where(np.isfinite(trans[finger - 1]), trans[finger - 1], 1e3)
-    return int(np.argmin(cost)) + 1, cost
+    total = cost.copy()
+    if state is not None and onset - state.onset < 2.0:
+        trans = transition_cost(hand, position - state.position, onset - state.onset, pitch == state.pitch)
+        scores = state.total[:, None] + ANATOMY_WEIGHT * trans
+        best = scores.min(axis=0)
+        if np.isfinite(best).any():
+            total = best - np.nanmin(best[np.isfinite(best)]) + cost
+    finger = int(np.argmin(total)) + 1
+    return finger, cost, HandState(total, position, onset, pitch)
 
 
 def confidence(cost_row: np.ndarray, finger: int) -> float:

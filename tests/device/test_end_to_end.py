@@ -97,3 +97,23 @@ def test_demo_prints_status_and_metrics(tmp_path):
     assert all(set(line) == {"topic", "payload"} for line in lines)
     assert any(l["topic"] == "pianocam/demo/status" and l["payload"]["state"] == "online" for l in lines)
     assert any(l["topic"] == "pianocam/demo/metrics" and l["payload"]["frames"] > 0 for l in lines)
+
+
+def test_offline_fingering_command(tmp_path, scene_cache):
+    folder = cached_scene(SceneSpec(seed=7, keys=61, seconds=5.0), scene_cache / "scenes")
+    truth = json.loads((folder / "truth.json").read_text())
+    result = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "fingering", "--video",
+                             str(folder / "video.mp4"), "--midi", str(folder / "performance.mid"), "--json"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all(set(line) == {"pitch", "name", "onset", "hand", "finger", "confidence"} for line in lines)
+    expected = sorted(truth["notes"], key=lambda n: (n["onset"], n["pitch"]))
+    assert [line["pitch"] for line in lines] == [n["pitch"] for n in expected]
+    right = sum(l["hand"] == e["hand"] and l["finger"] == e["finger"] for l, e in zip(lines, expected))
+    assert right / len(expected) >= 0.9, f"{right}/{len(expected)}"
+
+    missing = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "fingering", "--video",
+                              str(tmp_path / "none.mp4"), "--midi", str(folder / "performance.mid")],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "none.mp4" in missing.stderr

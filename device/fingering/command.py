@@ -1,0 +1,81 @@
+"""`pianocam fingering`: fingers for every note of a recorded performance, as JSON lines."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--video", required=True, help="video of the keyboard from above")
+    notes = parser.add_mutually_exclusive_group(required=True)
+    notes.add_argument("--midi", help="the performance's MIDI file (note timing from it)")
+    notes.add_argument("--audio", help="the performance's audio (wav, flac, mp3): notes transcribed with basic-pitch")
+    parser.add_argument("--keymap", help="keymap.json from `pianocam calibrate`; default: calibrate from the first frames")
+    parser.add_argument("--first-c", help="for calibration: the leftmost C in view when neither keyboard end is")
+    parser.add_argument("--offset", type=float, default=None,
+                        help="seconds the note clock runs ahead of the video; default: estimated from the data")
+    parser.add_argument("--complexity", type=int, choices=(0, 1), default=1, help="MediaPipe model (default 1, full)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per note on stdout (the default "
+                                                            "prints a table)")
+
+
+def _calibrate(video: str, first_c: str | None):
+    from ..calibrate_live import calibrate_frame
+    from ..config import CalibrationConfig
+    from ..sources.video import VideoFileSource
+
+    error = "no frame"
+    with VideoFileSource(video, realtime=False) as source:
+        for _ in range(30):  # the first frames may have hands over the keys: try a second's worth
+            frame = source.read()
+            if frame is None:
+                break
+            keymap, error = calibrate_frame(frame.image, CalibrationConfig(first_c=first_c or ""))
+            if keymap is not None:
+                return keymap
+    raise ValueError(f"could not calibrate from the first frames of {video}: {error}")
+
+
+def _notes(args):
+    if args.midi:
+        from ..notes.midi import read_midi_notes
+        return read_midi_notes(args.midi)
+    from ..notes.audio import AudioFileSource
+    source = AudioFileSource(args.audio).open()
+    notes = []
+    while (due := source.poll(0.5)) is not None:
+        notes += due
+    return notes
+
+
+def run(args) -> int:
+    from ..fingering.assign import assign_fingers, estimate_clock_offset
+    from ..hands import HandTracker
+    from ..keyboard import KeyMap
+    from ..sources.video import VideoFileSource
+
+    try:
+        keymap = KeyMap.load(args.keymap) if args.keymap else _calibrate(args.video, args.first_c)
+        notes = _notes(args)
+    except (ValueError, OSError) as err:
+        print(f"pianocam fingering: {err}", file=sys.stderr)
+        return 2
+    frames = []
+    with VideoFileSource(args.video, realtime=False) as source, HandTracker(model_complexity=args.complexity) as tracker:
+        while (frame := source.read()) is not None:
+            frames.append(tracker.process(frame.image, frame.index, frame.t))
+    offset = args.offset if args.offset is not None else estimate_clock_offset(notes, frames, keymap)
+    logger.info("%d frames, %d notes, key map %d keys, note clock offset %+.3f s",
+                len(frames), len(notes), len(keymap.keys), offset)
+    results = assign_fingers(notes, frames, keymap, clock_offset=offset)
+    for r in results:
+        line = {"pitch": r.note.pitch, "name": r.note.name, "onset": round(r.note.onset, 4), "hand": r.hand,
+                "finger": r.finger, "confidence": round(r.confidence, 3)}
+        print(json.dumps(line) if args.json else
+              f"{line['onset']:8.3f}  {line['name']:4}  {line['hand'] or '?':5}  {line['finger'] or '?'}  "
+              f"{line['confidence']:.2f}")
+    return 0
