@@ -53,9 +53,13 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration: np.ndarray) -> 
         def get_next(self):
             return next(self._batches, None)
 
+    import onnx
+
+    # The softmax stays fp32: quantised, its uint8 output has steps of 1/255 and stops summing to one.
+    softmax = [n.name for n in onnx.load(str(fp32_path)).graph.node if n.op_type == "Softmax"]
     started = time.perf_counter()
     quantize_static(str(fp32_path), str(int8_path), Windows(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=softmax)
     logger.info("quantised %s (%d bytes) in %.1f s", int8_path.name, int8_path.stat().st_size,
                 time.perf_counter() - started)
     return int8_path

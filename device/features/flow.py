@@ -47,4 +47,7 @@ def standardise(features: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.n
 
 def channel_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and standard deviation over a batch (N, C, 1, W): what standardise() needs."""
-    return features.mean(axis=(0, 2, 3)), features.std(axis=(0, 2, 3))
+    mean, std = features.mean(axis=(0, 2, 3)), features.std(axis=(0, 2, 3))
+    # A channel constant by construction (the wrist's mean position is the origin) gets std 1, so
+    # rounding noise on the unit is not blown up by a 1e-16 divisor.
+    return mean, np.where(std < 1e-6, 1.0, std)

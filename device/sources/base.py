@@ -136,7 +136,6 @@ class FrameSource:
         return Frame(index, t, time.time(), image)
 
     def _capture_loop(self) -> None:
-        next_due = time.monotonic()
         failing_since = None
         backoff = 0.5
         while not self._stop.is_set():
@@ -167,13 +166,18 @@ class FrameSource:
                 self._latest = frame
                 self._cond.notify_all()
             if not self.live:
-                # Files and scenes are paced to their frame rate, as a camera would deliver them.
-                next_due += 1.0 / self.fps
+                # Files and scenes are paced to their frame rate and stay anchored to the start,
+                # as a camera's clock would: a capture that fell behind skips frames to catch up.
+                next_due = self._t0 + (frame.index + 1) / self.fps
                 delay = next_due - time.monotonic()
                 if delay > 0:
                     self._stop.wait(delay)
                 else:
-                    next_due = time.monotonic()
+                    behind = int(-delay * self.fps)
+                    for _ in range(behind):
+                        if self._next_frame() is None:
+                            break
+                        self.dropped += 1
         with self._cond:
             self._ended = True
             self._cond.notify_all()
