@@ -78,6 +78,7 @@ class CalibrationConfig:
     keys: int = _doc("keyboard size for automatic calibration: 0 infers it, else 49 | 61 | 76 | 88", 0)
     lowest: str = _doc("lowest key's name (A0, E1, C2…) for automatic calibration; empty infers it", "")
     first_c: str = _doc("the leftmost C in view (e.g. C3), for a camera that sees neither end of the keyboard", "")
+    drift_interval: float = _doc("seconds between checks that the camera has not moved (0: never)", 300.0)
 
 
 @dataclass

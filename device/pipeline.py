@@ -17,6 +17,27 @@ from .sources import FrameSource, SourceTimeout
 logger = logging.getLogger(__name__)
 
 
+class FrameTask:
+    """Something done with a frame's image now and then (a drift check), off the frame loop."""
+
+    def __init__(self, interval: float, action: Callable[[object], None]):
+        self.interval = interval
+        self.action = action
+        self._due = time.monotonic() + interval
+        self._thread: threading.Thread | None = None
+
+    def run_soon(self) -> None:
+        """Run on the next frame instead of waiting out the interval."""
+        self._due = 0.0
+
+    def offer(self, image) -> None:
+        if (self.interval <= 0 and self._due) or time.monotonic() < self._due or (self._thread and self._thread.is_alive()):
+            return
+        self._due = time.monotonic() + self.interval
+        self._thread = threading.Thread(target=self.action, args=(image.copy(),), daemon=True)
+        self._thread.start()
+
+
 @dataclass
 class Progress:
     """What the loop has done so far; handed to the per-second callback."""
@@ -46,6 +67,7 @@ class Pipeline:
         # Called with the first frame's image, and again after request_calibration().
         self.on_first_frame: Callable[[object], None] | None = None
         self._calibrate_next = True
+        self.frame_tasks: list[FrameTask] = []
         self.metrics_interval = metrics_interval
         self.publish_hands = publish_hands
         self.read_timeout = read_timeout
@@ -70,6 +92,8 @@ class Pipeline:
             self._calibrate_next = False
             self.on_first_frame(frame.image)
             got = time.perf_counter()
+        for task in self.frame_tasks:
+            task.offer(frame.image)
         hands = self.tracker.process(frame.image, frame.index, frame.t)
         tracked = time.perf_counter()
         fingerings = self.assigner.add_frame(hands)

@@ -12,7 +12,7 @@ from .hands import HandTracker
 from .journal import Journal
 from .keyboard import KeyMap
 from .notes import NoteSource
-from .pipeline import Pipeline, Progress
+from .pipeline import FrameTask, Pipeline, Progress
 from .publisher import Publisher
 from .sd_notify import Notifier
 from .sources import FrameSource, open_source
@@ -65,11 +65,13 @@ class Unit:
                                  notes=self.notes, assigner=self.assigner)
         self.pipeline.queue_depth = self.publisher.pending
         self.pipeline.on_first_frame = self._calibrate_if_needed
+        self.pipeline.frame_tasks.append(FrameTask(config.calibration.drift_interval, self._check_drift))
         self.notifier = Notifier()
         self.stop_event = threading.Event()
         self._source_online: bool | None = None
         self.publisher.on_command("status", self._cmd_status)
         self.publisher.on_command("recalibrate", self._cmd_recalibrate)
+        self.publisher.on_command("check_calibration", self._cmd_check_calibration)
         self.publisher.on_command("start_session", self._cmd_start_session)
         self.publisher.on_command("stop_session", self._cmd_stop_session)
         self._recalibrate = threading.Event()
@@ -107,12 +109,29 @@ class Unit:
             logger.warning("cannot save the key map: %s", err)
         self._publish_calibration("ok", keymap)
 
-    def _publish_calibration(self, state: str, keymap: KeyMap) -> None:
+    def _publish_calibration(self, state: str, keymap: KeyMap, **drift) -> None:
         midis = keymap.midis
         self.publisher.emit("calibration", {"state": state, "keys": len(midis), "partial": keymap.partial,
                                             "lowest": keymap.keys[0].name if keymap.keys else None,
                                             "highest": keymap.keys[-1].name if keymap.keys else None,
-                                            "method": keymap.method})
+                                            "method": keymap.method, **drift})
+
+    def _check_drift(self, image) -> None:
+        """Has the camera been knocked? Publish ok or drifted with the error in key widths."""
+        from pianocam.calibration.drift import check_drift
+
+        keymap = self.assigner.keymap
+        if keymap is None:
+            return
+        result = check_drift(keymap, image)
+        if result["state"] == "unknown":  # hands over the keys: keep the last verdict
+            logger.info("drift check inconclusive: %s", result["reason"])
+            return
+        if result["state"] == "drifted":
+            logger.warning("camera has moved since calibration: %s; send cmd/recalibrate", result["reason"])
+        self._publish_calibration(result["state"], keymap,
+                                  mean_error_key_widths=result["mean_error_key_widths"],
+                                  keys_seen=result["keys_seen"], reason=result["reason"])
 
     def run(self, seconds: float | None = None, every_second=None, handle_signals: bool = True) -> Progress:
         if handle_signals and threading.current_thread() is threading.main_thread():
@@ -169,8 +188,15 @@ class Unit:
                 "session": self.pipeline.session.summary()}
 
     def _cmd_recalibrate(self, name: str, request: dict) -> dict:
+        """Map the keys afresh from the next frame (after the camera was moved on purpose)."""
         self._recalibrate.set()
         self.pipeline.request_calibration()
+        return {"queued": True}
+
+    def _cmd_check_calibration(self, name: str, request: dict) -> dict:
+        """Check for drift on the next frame instead of waiting for the interval."""
+        for task in self.pipeline.frame_tasks:
+            task.run_soon()
         return {"queued": True}
 
     def _cmd_start_session(self, name: str, request: dict) -> dict:
