@@ -6,6 +6,7 @@ from the first frame with pianocam's own calibration, and decodes fingers from:
   midi         the performance's MIDI, decoded live (FingerAssigner, as the unit does)
   midi-offline the same notes decoded over the whole performance (Viterbi, `pianocam fingering`)
   audio        notes transcribed from the rendered audio with basic-pitch (live decoding)
+  vision       notes from the camera alone (keys seen going down under a fingertip), live decoding
   nearest      the baseline: the nearest fingertip at the onset frame, no decoding
 Scoring: a note counts when its hand and finger equal the score's; for audio, truth notes the
 transcription missed count as wrong and extra notes are ignored. Tracked hands are cached.
@@ -108,6 +109,20 @@ def transcribe(folder: Path) -> list[NoteEvent]:
     return notes
 
 
+def vision_notes(folder: Path, frames: list, keymap) -> list[NoteEvent]:
+    from pianocam.device.notes.vision import KeyPressDetector
+
+    detector = KeyPressDetector(keymap)
+    capture = cv2.VideoCapture(str(folder / "video.mp4"))
+    notes = []
+    for hands in frames:
+        ok, image = capture.read()
+        if not ok:
+            break
+        notes += detector.update(image, hands, hands.t)
+    return notes
+
+
 def score(truth_notes: list[dict], decided: list[tuple]) -> dict:
     """decided: (NoteEvent, hand, finger). Matches by pitch and onset (50 ms), then compares."""
     truth_pairs = [(n["pitch"], n["onset"]) for n in truth_notes]
@@ -138,7 +153,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print each scene's result")
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    sources = ["midi", "midi-offline", "nearest"] + ([] if args.no_audio else ["audio"])
+    sources = ["midi", "midi-offline", "nearest", "vision"] + ([] if args.no_audio else ["audio"])
     totals = {s: Counter() for s in sources}
     fingers = {s: defaultdict(lambda: [0, 0]) for s in sources}
     calibration = Counter()
@@ -166,6 +181,9 @@ def main() -> None:
             results["midi"] = [(f.note, f.hand, f.finger) for f in live(midi_notes, frames, keymap)]
             results["midi-offline"] = [(f.note, f.hand, f.finger) for f in assign_fingers(midi_notes, frames, keymap)]
             results["nearest"] = nearest(midi_notes, frames, keymap)
+            seen = vision_notes(folder, frames, keymap)
+            results["vision"] = [(f.note, f.hand, f.finger) for f in live(seen, frames, keymap)]
+            totals["vision"]["extra"] += len(seen) - score(truth_notes, results["vision"])["found"]
             if "audio" in sources:
                 heard = transcribe(folder)
                 results["audio"] = [(f.note, f.hand, f.finger) for f in live(heard, frames, keymap)]
@@ -182,10 +200,11 @@ def main() -> None:
     print(f"{args.scenes} rendered performances of {args.seconds:g} s; calibration from the first frame: "
           f"{calibration['ok']} ok ({calibration['ok with first_c']} given the leftmost C), "
           f"{calibration['failed']} failed; {time.time() - began:.0f} s")
-    print(f"{'source':13} {'notes':>6} {'found':>6} {'right':>7} {'unknown':>8}")
+    print(f"{'source':13} {'notes':>6} {'found':>6} {'extra':>6} {'right':>7} {'unknown':>8}")
     for source in sources:
         t = totals[source]
-        print(f"{source:13} {t['notes']:>6} {t['found']:>6} {t['right'] / max(t['notes'], 1):>7.1%} "
+        extra = f"{t['extra']:>6}" if source == "vision" else f"{'':>6}"
+        print(f"{source:13} {t['notes']:>6} {t['found']:>6} {extra} {t['right'] / max(t['notes'], 1):>7.1%} "
               f"{t['unknown'] / max(t['found'], 1):>8.1%}")
     names = [f"{h}{f}" for h in "LR" for f in range(1, 6)]
     print("\nper finger (share right)\n" + f"{'source':13} " + " ".join(f"{n:>6}" for n in names))

@@ -64,7 +64,7 @@ class TrackerConfig:
 @dataclass
 class NotesConfig:
     kind: str = _doc("where notes come from: auto (the scene's MIDI, else a live MIDI keyboard) | none | "
-                     "midi | midi-file | audio-file | microphone", "auto")
+                     "midi | midi-file | audio-file | microphone | vision (keys seen going down)", "auto")
     port: str = _doc("live MIDI: part of the port name to use; empty picks the first keyboard", "")
     path: str = _doc("midi-file / audio-file: the file to replay", "")
     device: str = _doc("microphone: the sound device name or index; empty for the default", "")
@@ -239,7 +239,7 @@ def _validate(config: Config) -> None:
         "source.kind": (config.source.kind, ("scene", "video", "v4l2", "picamera")),
         "source.scene_keys": (config.source.scene_keys, (49, 61, 76, 88)),
         "tracker.model_complexity": (config.tracker.model_complexity, (0, 1)),
-        "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone")),
+        "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone", "vision")),
         "calibration.keys": (config.calibration.keys, (0, 49, 61, 76, 88)),
         "log_level": (config.log_level.upper(), ("DEBUG", "INFO", "WARNING", "ERROR")),
     }

@@ -96,6 +96,9 @@ class Pipeline:
             task.offer(frame.image)
         hands = self.tracker.process(frame.image, frame.index, frame.t)
         tracked = time.perf_counter()
+        observe = getattr(self.notes, "observe", None)
+        if observe is not None:  # vision-only notes come from this very frame
+            observe(frame.image, hands)
         fingerings = self.assigner.add_frame(hands)
         if self.notes is not None:
             new = self.notes.poll(0.0)

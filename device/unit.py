@@ -20,7 +20,7 @@ from .sources import FrameSource, open_source
 logger = logging.getLogger(__name__)
 
 
-def open_notes(config: Config, source: FrameSource) -> NoteSource | None:
+def open_notes(config: Config, source: FrameSource, assigner: FingerAssigner | None = None) -> NoteSource | None:
     """Build the note source a [notes] config section describes (not yet opened)."""
     c = config.notes
     kind = c.kind
@@ -40,6 +40,9 @@ def open_notes(config: Config, source: FrameSource) -> NoteSource | None:
     if kind == "midi":
         from .notes.midi import LiveMidiSource
         return LiveMidiSource(c.port)
+    if kind == "vision":
+        from .notes.vision import VisionNoteSource
+        return VisionNoteSource(lambda: assigner.keymap if assigner else None)
     if kind == "audio-file":
         from .notes.audio import AudioFileSource
         return AudioFileSource(c.path, realtime=config.source.realtime)
@@ -55,9 +58,9 @@ class Unit:
         self.journal = Journal(config.journal_path(), config.journal.max_events)
         self.publisher = Publisher(config, self.journal)
         self.source = source or open_source(config.source)
-        self.notes = open_notes(config, self.source)
         self.tracker = HandTracker.from_config(config.tracker)
         self.assigner = FingerAssigner(self._load_keymap())
+        self.notes = open_notes(config, self.source, self.assigner)
         self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit,
                                  metrics_interval=config.metrics.interval,
                                  publish_hands=config.mqtt.publish_hands,
