@@ -20,6 +20,7 @@ def _summary(progress, metrics: dict) -> str:
     track = metrics["latency_ms"].get("track", {})
     return (f"t={progress.elapsed:5.1f}s  frames {progress.frames:5d}  fps {metrics['fps']:5.1f}  "
             f"hands [{seen}]  both-hands {progress.frames_with_both / max(progress.frames, 1):6.1%}  "
+            f"notes {progress.notes:4d}  "
             f"track p50 {track.get('p50', 0):5.1f} ms p95 {track.get('p95', 0):5.1f} ms  "
             f"dropped {metrics['dropped_frames']}")
 
@@ -78,5 +79,6 @@ def run_demo(args) -> int:
             if broker:
                 broker.stop()
     if not args.json:
-        print(f"done: {progress.frames} frames, both hands in {progress.frames_with_both / max(progress.frames, 1):.1%}")
+        print(f"done: {progress.frames} frames, both hands in {progress.frames_with_both / max(progress.frames, 1):.1%}, "
+              f"{progress.notes} notes published with their fingers")
     return 0
