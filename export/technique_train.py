@@ -173,11 +173,9 @@ def train_variant(variant: Variant, data: TechniqueData, index: np.ndarray, seed
     windows, y = training_windows(data, index, variant.augment, rng)
     x_raw = featurise(windows, variant.features, variant.mirror)
     mean, std = raw_statistics(x_raw)
-    if variant.features == "raw":  # per-column statistics: reshape to broadcast over (N, 1, 1, W)
-        fitted = FittedModel(variant, mean, std)
-        fitted.standardise = lambda a: ((a - mean.reshape(1, 1, 1, -1)) / np.maximum(std, 1e-6).reshape(1, 1, 1, -1)).astype(np.float32)
-    else:
-        fitted = FittedModel(variant, mean, std)
+    fitted = FittedModel(variant, mean, std)
+    if variant.features == "raw":  # per-column statistics, broadcast over (N, 1, 1, W)
+        fitted.standardise = lambda a: ((a - mean.reshape(1, 1, 1, -1)) / std.reshape(1, 1, 1, -1)).astype(np.float32)
     x = fitted.standardise(x_raw)
     shape = x.shape[1:]
     if variant.model == "clustered":

@@ -32,6 +32,7 @@ FEATURISERS = {
     "landmark-motion-stats": Featuriser("landmark-motion-stats", MOTION_STATS_SCHEMA, (189, 1, 1), motion_statistics),
 }
 
-__all__ = ["CHANNELS", "FEATURE_SCHEMA", "FRAME_SCHEMA", "frame_flow_features", "harris_corners", "matched_corners", "FEATURISERS", "Featuriser", "KINEMATIC_SCHEMA", "SPAN", "STEPS", "TOP_K",
-           "WINDOW", "canonical_window", "channel_statistics", "is_mirrored", "kinematic_features",
-           "landmark_flow_features", "motion_statistics", "orientation_angle", "standardise"]
+__all__ = ["CHANNELS", "FEATURE_SCHEMA", "FEATURISERS", "FRAME_SCHEMA", "Featuriser", "KINEMATIC_SCHEMA",
+           "MOTION_STATS_SCHEMA", "SPAN", "STEPS", "TOP_K", "WINDOW", "canonical_window", "channel_statistics",
+           "frame_flow_features", "harris_corners", "is_mirrored", "kinematic_features", "landmark_flow_features",
+           "matched_corners", "motion_statistics", "orientation_angle", "standardise"]
