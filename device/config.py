@@ -82,6 +82,14 @@ class CalibrationConfig:
 
 
 @dataclass
+class TechniqueConfig:
+    enabled: bool = _doc("estimate playing technique from hand motion (seed 000's model)", True)
+    model_dir: str = _doc("folder with technique.<precision>.onnx and its manifest; empty = the shipped model", "")
+    precision: str = _doc("int8 | fp32", "int8")
+    stride: int = _doc("frames between estimates for a hand (each looks at the last 20 frames)", 10)
+
+
+@dataclass
 class MqttConfig:
     host: str = _doc("broker host name or address", "localhost")
     port: int = _doc("broker port", 1883)
@@ -117,6 +125,7 @@ class Config:
     tracker: TrackerConfig = _doc("hand tracker", default_factory=TrackerConfig)
     notes: NotesConfig = _doc("note source", default_factory=NotesConfig)
     calibration: CalibrationConfig = _doc("keyboard calibration", default_factory=CalibrationConfig)
+    technique: TechniqueConfig = _doc("technique estimate", default_factory=TechniqueConfig)
     mqtt: MqttConfig = _doc("MQTT broker connection", default_factory=MqttConfig)
     journal: JournalConfig = _doc("store-and-forward journal", default_factory=JournalConfig)
     metrics: MetricsConfig = _doc("metrics publishing", default_factory=MetricsConfig)
@@ -128,7 +137,7 @@ class Config:
         return Path(self.calibration.keymap or Path(default_state_dir()) / "keymap.json")
 
 
-_SECTIONS = ("source", "tracker", "notes", "calibration", "mqtt", "journal", "metrics")
+_SECTIONS = ("source", "tracker", "notes", "calibration", "technique", "mqtt", "journal", "metrics")
 # Secrets that may also come from a file: systemd credentials ($CREDENTIALS_DIRECTORY/<name>)
 # or an explicit *_file key.
 _SECRETS = {("mqtt", "password"): "mqtt.password"}
@@ -241,6 +250,7 @@ def _validate(config: Config) -> None:
         "tracker.model_complexity": (config.tracker.model_complexity, (0, 1)),
         "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone", "vision")),
         "calibration.keys": (config.calibration.keys, (0, 49, 61, 76, 88)),
+        "technique.precision": (config.technique.precision, ("int8", "fp32")),
         "log_level": (config.log_level.upper(), ("DEBUG", "INFO", "WARNING", "ERROR")),
     }
     for key, (value, allowed) in choices.items():

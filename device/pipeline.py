@@ -56,11 +56,12 @@ class Pipeline:
 
     def __init__(self, source: FrameSource, tracker: HandTracker, emit: Callable[[str, dict], int],
                  metrics_interval: float = 5.0, publish_hands: bool = False, read_timeout: float = 2.0,
-                 notes: NoteSource | None = None, assigner: FingerAssigner | None = None):
+                 notes: NoteSource | None = None, assigner: FingerAssigner | None = None, technique=None):
         self.source = source
         self.tracker = tracker
         self.emit = emit
         self.notes = notes
+        self.technique = technique  # a TechniqueEstimator, or None
         self.assigner = assigner or FingerAssigner(None)
         self.session = Session()
         self._session_dirty = True
@@ -107,12 +108,15 @@ class Pipeline:
             elif new:
                 fingerings += self.assigner.add_notes(new)
         assigned = time.perf_counter()
-        self._publish(hands, fingerings)
+        estimates = self.technique.update(hands) if self.technique is not None else []
+        estimated = time.perf_counter()
+        self._publish(hands, fingerings, estimates)
         done = time.perf_counter()
         self.timer.record("capture_wait", got - start)
         self.timer.record("track", tracked - got)
         self.timer.record("fingering", assigned - tracked)
-        self.timer.record("publish", done - assigned)
+        self.timer.record("technique", estimated - assigned)
+        self.timer.record("publish", done - estimated)
         self.timer.record("total", done - got)
         self.timer.frame_done()
         p = self.progress
@@ -122,7 +126,9 @@ class Pipeline:
         p.last_hands = hands
         return hands
 
-    def _publish(self, hands: Hands, fingerings: list) -> None:
+    def _publish(self, hands: Hands, fingerings: list, estimates: list) -> None:
+        for body in estimates:
+            self.emit("technique", body)
         for fingering in fingerings:
             self.emit("note", fingering.to_message())
             self.session.add(fingering)

@@ -61,11 +61,12 @@ class Unit:
         self.tracker = HandTracker.from_config(config.tracker)
         self.assigner = FingerAssigner(self._load_keymap())
         self.notes = open_notes(config, self.source, self.assigner)
+        self.technique, self._technique_state = self._load_technique()
         self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit,
                                  metrics_interval=config.metrics.interval,
                                  publish_hands=config.mqtt.publish_hands,
                                  read_timeout=config.source.read_timeout,
-                                 notes=self.notes, assigner=self.assigner)
+                                 notes=self.notes, assigner=self.assigner, technique=self.technique)
         self.pipeline.queue_depth = self.publisher.pending
         self.pipeline.on_first_frame = self._calibrate_if_needed
         self.pipeline.frame_tasks.append(FrameTask(config.calibration.drift_interval, self._check_drift))
@@ -78,6 +79,21 @@ class Unit:
         self.publisher.on_command("start_session", self._cmd_start_session)
         self.publisher.on_command("stop_session", self._cmd_stop_session)
         self._recalibrate = threading.Event()
+
+    def _load_technique(self):
+        """The technique model, or None with the reason: a refused model stops only this stage."""
+        c = self.config.technique
+        if not c.enabled:
+            return None, "disabled"
+        from .runtime import ManifestError
+        from .technique import DEFAULT_MODEL_DIR, TechniqueEstimator
+
+        try:
+            estimator = TechniqueEstimator(c.model_dir or DEFAULT_MODEL_DIR, precision=c.precision, stride=c.stride)
+        except ManifestError as err:
+            logger.error("technique model refused: %s", err)
+            return None, f"unavailable: {err}"
+        return estimator, "on"
 
     def _load_keymap(self) -> KeyMap | None:
         path = self.config.keymap_path()
@@ -142,7 +158,8 @@ class Unit:
                 signal.signal(sig, lambda *_: self.stop_event.set())
         self.publisher.emit("status", {"room": self.config.room, "source": "starting",
                                        "source_kind": self.config.source.kind,
-                                       "notes": self.notes.name if self.notes else None})
+                                       "notes": self.notes.name if self.notes else None,
+                                       "technique": self._technique_state})
         self.publisher.start()
         self.source.open()
         if self.notes is not None:

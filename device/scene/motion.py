@@ -5,29 +5,43 @@ import math
 
 import numpy as np
 
-from .keyboard import WHITE_WIDTH, Key
+from .keyboard import BLACK_LENGTH, Key
 
 # Hand-local coordinates: `across` runs from thumb side to little-finger side, `forward`
-# from the knuckle line towards the fingertips, heights above the key tops (all mm).
+# from the knuckle line towards the fingertips, heights above the key tops (all mm), the
+# origin at the middle of the knuckles. The layout is MediaPipe's median on real overhead
+# piano footage (53 hands in ../shared/data/real/hands) scaled to a 59 mm knuckle span:
+# the long fingers reach well past the knuckles into the black keys, the thumb comes
+# from the side of the palm and its tip stays near the knuckle line. Drawn with the
+# thumb reaching forward like a fifth finger, chord frames put MediaPipe's finger labels
+# on the wrong drawn fingers.
 FINGER_SEGMENTS = {2: (42.0, 25.0, 20.0), 3: (46.0, 29.0, 21.0), 4: (44.0, 27.0, 21.0),
                    5: (38.0, 24.0, 20.0)}
 THUMB_SEGMENTS = (44.0, 32.0, 27.0)   # metacarpal, proximal, distal
-KNUCKLES = {2: (-31.0, -2.0), 3: (-10.0, 0.0), 4: (10.0, -3.0), 5: (28.0, -8.0)}
-THUMB_BASE = (-30.0, -40.0)
-WRIST = (-4.0, -88.0)
+KNUCKLES = {2: (-31.0, -3.0), 3: (-8.0, 3.5), 4: (12.0, 3.0), 5: (28.0, -3.0)}
+THUMB_BASE = (-28.0, -63.0)
+WRIST = (8.0, -74.0)
 KNUCKLE_HEIGHT = 40.0
 WRIST_HEIGHT = 36.0
-# Curved fingers put the tips this far in front of the knuckles. Fingers strike at
-# different depths, as on a real keyboard: the thumb near the front edge, the middle
-# finger deepest, the little finger flatter and a little nearer the player.
-FINGER_LINE = 72.0
-STRIKE_DEPTH = {1: 24.0, 2: 2.0, 3: -4.0, 4: 0.0, 5: 8.0}
-THUMB_SPREAD = 6.0
+# Where each fingertip sits on a key when the hand is at ease (across, forward).
+REACH = {1: (-72.0, 2.0), 2: (-40.0, 58.0), 3: (-14.0, 72.0), 4: (12.0, 68.0), 5: (36.0, 52.0)}
+# The thumb bends or stretches more readily than the long fingers curl or flatten.
+REACH_STIFFNESS = {1: 0.5, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0}
+# With nothing forcing it in, a hand keeps its knuckles over the front of the keys.
+KNUCKLE_LINE = 140.0
+KNUCKLE_PULL = 0.02
+# Where along a key a fingertip may press (y from the back edge): white keys anywhere
+# on their front part or, deeper in, in the strip between the black keys.
+WHITE_DEPTHS = (45.0, 144.0)
+BLACK_DEPTHS = (40.0, 88.0)
 # The thumb's first joint bows out from the hand. Measured: a thumb lying along the
 # index finger made MediaPipe lose the hand in ~20 % of frames; bowed 10-16 mm, ~2 %.
 THUMB_BOW = 12.0
 # The hand glides through its chords over about one note's time (x the note spacing).
 GLIDE = 1.0
+# A block chord is different: the hand arrives just before it, sits on it while it is
+# held and moves on in the gap, so it is centred over its keys when they sound.
+CHORD_HOLD = 12.0
 FINGER_GAP = 17.0      # closest two fingertips come, centre to centre, across the hand
 HOVER_HEIGHT = 14.0
 HOVER_SHORTEN = 6.0
@@ -43,15 +57,33 @@ LANDMARK_COUNT = 21
 TIP_LANDMARK = {1: 4, 2: 8, 3: 12, 4: 16, 5: 20}
 
 
-def _rest_offset(finger: int) -> tuple[float, float]:
-    """(across, forward) of a resting fingertip: one white key per finger."""
-    across = (finger - 1) * WHITE_WIDTH - 2.5 * WHITE_WIDTH - (THUMB_SPREAD if finger == 1 else 0.0)
-    return across, FINGER_LINE - STRIKE_DEPTH[finger]
+def press_point(key: Key, depth: float, keys: dict[int, Key] | None = None) -> tuple[float, float]:
+    """Where on `key` a fingertip presses at `depth` (mm from the back edge), clamped to the key.
+
+    Deep on a white key the fingertip sits in the strip the black keys leave free.
+    """
+    lo, hi = BLACK_DEPTHS if key.black else WHITE_DEPTHS
+    y = float(np.clip(depth, lo, hi))
+    x0, x1 = key.x0, key.x1
+    if not key.black and keys is not None and y < BLACK_LENGTH + 4.0:
+        below, above = keys.get(key.midi - 1), keys.get(key.midi + 1)
+        if below is not None and below.black:
+            x0 = max(x0, below.x1)
+        if above is not None and above.black:
+            x1 = min(x1, above.x0)
+    return 0.5 * (x0 + x1), y
 
 
-def press_point(key: Key, finger: int) -> tuple[float, float]:
-    x, y = key.press_point
-    return x, min(y + STRIKE_DEPTH[finger], key.length - 6.0)
+def knuckle_depth(chord: list[tuple[int, Key]]) -> float:
+    """Knuckle-line y for a chord: each finger as close to its easy reach as its key allows."""
+    line = np.arange(40.0, 220.0, 0.5)
+    cost = KNUCKLE_PULL * (line - KNUCKLE_LINE) ** 2
+    for finger, key in chord:
+        lo, hi = BLACK_DEPTHS if key.black else WHITE_DEPTHS
+        reach = REACH[finger][1]
+        tip = np.clip(line - reach, lo, hi)
+        cost = cost + REACH_STIFFNESS[finger] * (line - tip - reach) ** 2
+    return float(line[np.argmin(cost)])
 
 
 def finger_length(finger: int) -> float:
@@ -73,30 +105,34 @@ class HandMotion:
         self.body_x = body_x
         self.notes = [n for n in notes if n["hand"] == hand]
         self.presses = {f: [] for f in range(1, 6)}
-        for n in self.notes:
-            x, y = press_point(keys[n["pitch"]], n["finger"])
-            self.presses[n["finger"]].append((n["onset"], n["offset"], x, y))
-        self._plan_anchor()
+        self._plan(keys)
         # Idle fingers drift a little, each at its own pace, so hands never freeze.
         self.idle_phase = rng.uniform(0, 2 * math.pi, size=(6, 2))
         self.idle_rate = rng.uniform(0.6, 1.4, size=6)
 
-    def _plan_anchor(self):
-        """Knuckle-centre keyframes: one per chord, where its fingers rest on its keys."""
+    def _plan(self, keys: dict[int, Key]):
+        """Per chord, where the knuckles go and where on each key its finger presses."""
         by_onset: dict[float, list] = {}
-        for f, presses in self.presses.items():
-            for onset, _, x, y in presses:
-                by_onset.setdefault(onset, []).append((f, x, y))
-        times, xs, ys = [], [], []
+        for n in self.notes:
+            by_onset.setdefault(n["onset"], []).append(n)
+        times, ends, chords, xs, ys = [], [], [], [], []
         for onset in sorted(by_onset):
             group = by_onset[onset]
-            across = [x - self.side * _rest_offset(f)[0] for f, x, _ in group]
-            depth = [y + _rest_offset(f)[1] for f, _, y in group]
+            ends.append(max(n["offset"] for n in group))
+            chords.append(len(group) > 1)
+            line = knuckle_depth([(n["finger"], keys[n["pitch"]]) for n in group])
+            across = []
+            for n in group:
+                f = n["finger"]
+                x, y = press_point(keys[n["pitch"]], line - REACH[f][1], keys)
+                self.presses[f].append((n["onset"], n["offset"], x, y))
+                across.append(x - self.side * REACH[f][0])
             times.append(onset)
             xs.append(float(np.mean(across)))
-            # Lean towards the deepest reach so a black key is not out of reach.
-            ys.append(min(depth) + 0.3 * (max(depth) - min(depth)))
+            ys.append(line)
         self.key_times = np.array(times)
+        self.key_ends = np.array(ends)
+        self.key_hold = np.where(chords, CHORD_HOLD, 0.0)
         self.key_x = np.array(xs)
         self.key_y = np.array(ys)
         spacing = np.median(np.diff(self.key_times)) if len(times) > 1 else 0.3
@@ -109,6 +145,9 @@ class HandMotion:
     def _glide(self, t: float) -> np.ndarray:
         z = -0.5 * ((t - self.key_times) / self.sigma) ** 2
         w = np.exp(z - z.max())
+        held = (_smoothstep((t - self.key_times + 2 * STRIKE_TIME) / STRIKE_TIME)
+                * _smoothstep((self.key_ends + STRIKE_TIME - t) / STRIKE_TIME))
+        w = w * (1.0 + self.key_hold * held)
         return np.array([w @ self.key_x, w @ self.key_y]) / w.sum()
 
     def _yaw(self, x: float) -> float:
@@ -148,15 +187,42 @@ class HandMotion:
         fx, fy = math.sin(yaw), -math.cos(yaw)
         return (origin[0] + across * ax + forward * fx, origin[1] + across * ay + forward * fy, height)
 
-    def _fingertip(self, finger, t, origin, yaw):
-        across, forward = _rest_offset(finger)
-        px, py = self.idle_phase[finger]
-        rate = self.idle_rate[finger]
-        rest = np.array(self._to_world(origin, yaw, across + 1.5 * math.sin(rate * t + px),
-                                       forward - HOVER_SHORTEN + 2.0 * math.sin(1.3 * rate * t + py),
-                                       HOVER_HEIGHT))
-        w, point = self._press(finger, t)
-        return rest if w == 0 else rest + w * (point - rest)
+    def _to_local(self, origin, yaw, point) -> np.ndarray:
+        d = np.asarray(point[:2]) - np.asarray(origin)
+        ax, ay = self.side * math.cos(yaw), self.side * math.sin(yaw)
+        fx, fy = math.sin(yaw), -math.cos(yaw)
+        return np.array([d[0] * ax + d[1] * ay, d[0] * fx + d[1] * fy])
+
+    def _tips(self, t, origin, yaw) -> dict[int, np.ndarray]:
+        """All five fingertips: pressing ones on their keys, the others hovering.
+
+        A free finger hovers over its own place between the pressing ones: when a chord
+        spreads the hand, the fingers between follow the spread instead of staying at
+        their resting spacing (or curling under), as a real hand's do.
+        """
+        presses = {f: self._press(f, t) for f in range(1, 6)}
+        shift = {f: self._to_local(origin, yaw, p) - np.array(REACH[f]) if w > 0 else None
+                 for f, (w, p) in presses.items()}
+        tips = {}
+        for finger in range(1, 6):
+            px, py = self.idle_phase[finger]
+            rate = self.idle_rate[finger]
+            across, forward = REACH[finger]
+            if finger > 1:
+                pull, total = np.zeros(2), 0.05
+                for other in range(2, 6):
+                    w = presses[other][0]
+                    if other != finger and w > 0:
+                        k = w / (other - finger) ** 2
+                        pull += k * shift[other]
+                        total += k
+                across, forward = np.array([across, forward]) + pull / total
+            rest = np.array(self._to_world(origin, yaw, across + 1.5 * math.sin(rate * t + px),
+                                           forward - HOVER_SHORTEN + 2.0 * math.sin(1.3 * rate * t + py),
+                                           HOVER_HEIGHT))
+            w, point = presses[finger]
+            tips[finger] = rest if w == 0 else rest + w * (point - rest)
+        return tips
 
     def _press(self, finger: int, t: float) -> tuple[float, np.ndarray | None]:
         """How far down (0..1) the finger is towards its key, and the key's press point."""
@@ -172,15 +238,15 @@ class HandMotion:
         return best_w, best
 
     def _ordered_tips(self, t, origin, yaw) -> dict[int, np.ndarray]:
-        """Fingertips 2-5, with free fingers stepping aside so no two fingers cross.
+        """All fingertips, with free fingers 2-5 stepping aside so no two fingers cross.
 
         While a held finger keeps the hand from following, the free fingers would
         otherwise swing across it; a real hand keeps them in order beside it.
         """
-        tips = {f: self._fingertip(f, t, origin, yaw) for f in (2, 3, 4, 5)}
-        free = {f: 1.0 - self._press(f, t)[0] for f in tips}
+        tips = self._tips(t, origin, yaw)
+        free = {f: 1.0 - self._press(f, t)[0] for f in (2, 3, 4, 5)}
         across = np.array(self._to_world((0, 0), yaw, 1.0, 0.0, 0.0)[:2])
-        pos = {f: float((tips[f][:2] - origin) @ across) for f in tips}
+        pos = {f: float((tips[f][:2] - origin) @ across) for f in free}
         for _ in range(3):
             for f in (3, 4, 5):
                 need = pos[f - 1] + FINGER_GAP - pos[f]
@@ -188,7 +254,7 @@ class HandMotion:
                 if need > 0 and share > 0:
                     pos[f] += need * free[f] / share
                     pos[f - 1] -= need * free[f - 1] / share
-        for f in tips:
+        for f in free:
             shift = pos[f] - float((tips[f][:2] - origin) @ across)
             tips[f] = tips[f] + np.array([*(shift * across), 0.0])
         return tips
@@ -199,9 +265,10 @@ class HandMotion:
         origin = (x, y)
         pts = np.zeros((LANDMARK_COUNT, 3))
         pts[0] = self._to_world(origin, yaw, *WRIST, WRIST_HEIGHT)
+        tips = self._ordered_tips(t, origin, yaw)
         # Thumb: a metacarpal from the base, bent outward, then two phalanges to the tip.
         base = np.array(self._to_world(origin, yaw, *THUMB_BASE, WRIST_HEIGHT - 6))
-        tip = self._fingertip(1, t, origin, yaw)
+        tip = tips[1]
         meta, prox, dist = THUMB_SEGMENTS
         out = np.array(self._to_world((0, 0), yaw, -1.0, 0.0, 0.0))
         chord = tip - base
@@ -214,7 +281,6 @@ class HandMotion:
         pts[3] = mcp + (tip - mcp) * (prox / (prox + dist))
         pts[3][2] += 6.0
         pts[4] = tip
-        tips = self._ordered_tips(t, origin, yaw)
         for finger in (2, 3, 4, 5):
             knuckle = np.array(self._to_world(origin, yaw, *KNUCKLES[finger], KNUCKLE_HEIGHT))
             tip = tips[finger]

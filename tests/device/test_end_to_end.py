@@ -97,6 +97,11 @@ def test_demo_prints_status_and_metrics(tmp_path):
     assert all(set(line) == {"topic", "payload"} for line in lines)
     assert any(l["topic"] == "pianocam/demo/status" and l["payload"]["state"] == "online" for l in lines)
     assert any(l["topic"] == "pianocam/demo/metrics" and l["payload"]["frames"] > 0 for l in lines)
+    notes = [l["payload"] for l in lines if l["topic"] == "pianocam/demo/note"]
+    assert notes and sum(n["finger"] is not None for n in notes) / len(notes) >= 0.8
+    techniques = [l["payload"] for l in lines if l["topic"] == "pianocam/demo/technique"]
+    assert {t["hand"] for t in techniques} == {"left", "right"}
+    assert all(t["label"] in ("beginner", "advanced") and t["window"]["frames"] == 20 for t in techniques)
 
 
 def test_offline_fingering_command(tmp_path, scene_cache):

@@ -184,3 +184,26 @@ def test_daemon_speaks_sd_notify_and_stops_cleanly_on_sigterm(mosquitto, tmp_pat
             daemon.kill()
         watcher.stop()
         listener.close()
+
+
+def test_a_refused_technique_model_stops_only_that_stage(tmp_path):
+    import json as _json
+    import shutil
+
+    from pianocam.device.technique import DEFAULT_MODEL_DIR
+
+    broken = tmp_path / "technique"
+    shutil.copytree(DEFAULT_MODEL_DIR, broken)
+    manifest = broken / "technique.int8.json"
+    data = _json.loads(manifest.read_text())
+    data["sha256"] = "0" * 64
+    manifest.write_text(_json.dumps(data))
+    config = _config(1, tmp_path)
+    config.technique.model_dir = str(broken)
+    unit = Unit(config)
+    try:
+        assert unit.technique is None
+        assert unit._technique_state.startswith("unavailable") and "sha256" in unit._technique_state
+    finally:
+        unit.tracker.close()
+        unit.journal.close()
