@@ -83,6 +83,10 @@ def cmd_demo(args) -> int:
 ROOM_COMMANDS = (
     ("calibrate", "pianocam.calibration.command", "locate every key in a top-down frame and write keymap.json"),
     ("train", "pianocam.export.train_command", "train and evaluate the papers' models (export environment)"),
+    ("export", "pianocam.export.export_command",
+     "prune, quantise and convert a model to ONNX and TFLite with parity checks (export environment)"),
+    ("profile", "pianocam.device.profile_command",
+     "latency, size and memory of every shipped model and backend, beside the papers' tables"),
     ("fingering", "pianocam.device.fingering.command",
      "fingers for every note of a recorded video with its MIDI or audio, as JSON lines"),
     ("display", "pianocam.device.display_server", "serve the display page over HTTP for brokers that cannot serve files"),
