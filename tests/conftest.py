@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,38 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 10.0, step: float = 0.05) -> bool:
+    """Poll predicate until it is true (True) or timeout seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+class Inbox:
+    """Collects (topic, payload) from a Watcher; thread-safe."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    def __call__(self, topic, payload):
+        with self.lock:
+            self.messages.append((topic, payload))
+
+    def of(self, suffix):
+        with self.lock:
+            return [p for t, p in self.messages if t.endswith("/" + suffix)]
+
+    def wait_for(self, suffix, count, timeout=10.0):
+        """The messages on topics ending in /suffix once there are count of them (or at timeout)."""
+        wait_until(lambda: len(self.of(suffix)) >= count, timeout)
+        return self.of(suffix)
+
 
 
 class Mosquitto:

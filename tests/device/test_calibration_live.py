@@ -15,16 +15,10 @@ from pianocam.device.sources.scene import cached_scene
 from pianocam.device.sources.video import VideoFileSource
 from pianocam.device.unit import Unit
 
-from .test_publisher import Inbox
+from ..conftest import Inbox, wait_until
 
 
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+
 
 
 def test_knocked_camera_is_reported_and_recalibration_fixes_it(mosquitto, tmp_path):
@@ -52,7 +46,7 @@ def test_knocked_camera_is_reported_and_recalibration_fixes_it(mosquitto, tmp_pa
     runner = threading.Thread(target=unit.run, kwargs={"seconds": 40, "handle_signals": False})
     runner.start()
     try:
-        assert _wait(lambda: any(c["state"] == "drifted" for c in inbox.of("calibration")), 20)
+        assert wait_until(lambda: any(c["state"] == "drifted" for c in inbox.of("calibration")), 20)
         drifted = next(c for c in inbox.of("calibration") if c["state"] == "drifted")
         assert drifted["mean_error_key_widths"] > 0.25 and "white-key widths" in drifted["reason"]
 
@@ -60,10 +54,10 @@ def test_knocked_camera_is_reported_and_recalibration_fixes_it(mosquitto, tmp_pa
         client.connect(mosquitto.host, mosquitto.port)
         client.loop_start()
         client.publish("pianocam/drifty/cmd/recalibrate", json.dumps({"transaction": "r1"}), qos=1).wait_for_publish(5)
-        assert _wait(lambda: any(r.get("transaction") == "r1" and r["ok"] for r in inbox.of("response")), 10)
+        assert wait_until(lambda: any(r.get("transaction") == "r1" and r["ok"] for r in inbox.of("response")), 10)
         count = len(inbox.of("calibration"))
         # After the fresh map, the next drift check finds the camera where the map says.
-        assert _wait(lambda: any(c["state"] == "ok" and c.get("mean_error_key_widths") is not None
+        assert wait_until(lambda: any(c["state"] == "ok" and c.get("mean_error_key_widths") is not None
                                  for c in inbox.of("calibration")[count:]), 20)
         client.loop_stop()
     finally:

@@ -8,7 +8,8 @@ from pianocam.device.config import load_config
 from pianocam.device.doctor import check_broker, check_hand_models, check_source
 from pianocam.device.publisher import Watcher
 
-from .test_publisher import Inbox
+from ..conftest import Inbox
+
 
 
 def test_hand_models_are_bundled():

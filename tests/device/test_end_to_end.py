@@ -12,7 +12,8 @@ from pianocam.device.publisher import Watcher
 from pianocam.device.scene import SceneSpec
 from pianocam.device.sources.scene import cached_scene
 
-from .test_publisher import Inbox
+from ..conftest import Inbox
+
 
 UNIT = "e2e-unit"
 

@@ -7,6 +7,8 @@ import pytest
 
 from pianocam.device.notes.midi import LiveMidiSource, MidiFileSource, read_midi_notes
 
+from ..conftest import wait_until
+
 
 @pytest.fixture
 def scale_midi(tmp_path):
@@ -102,13 +104,6 @@ class FakeMidiBackend:
             self.opened[-1].callback(message)
 
 
-def _wait(predicate, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_a_keyboard_switched_off_and_on_is_found_again_within_2_s():
@@ -118,18 +113,18 @@ def test_a_keyboard_switched_off_and_on_is_found_again_within_2_s():
     try:
         assert not source.connected.is_set()  # only the Through port: no keyboard yet
         backend.ports.append("Digital Piano:Digital Piano MIDI 1 20:0")
-        assert _wait(lambda: source.connected.is_set(), 2.0)
+        assert wait_until(lambda: source.connected.is_set(), 2.0)
         backend.play(mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60))
         notes = source.poll(timeout=0.5)
         assert [(n.pitch, n.velocity, n.source) for n in notes] == [(60, 90, "midi")]
         assert notes[0].offset is not None and notes[0].offset >= notes[0].onset
 
         backend.ports.remove("Digital Piano:Digital Piano MIDI 1 20:0")  # switched off
-        assert _wait(lambda: not source.connected.is_set(), 2.0)
+        assert wait_until(lambda: not source.connected.is_set(), 2.0)
         assert backend.opened[0].closed
         unplugged = time.monotonic()
         backend.ports.append("Digital Piano:Digital Piano MIDI 1 24:0")  # back, on another client number
-        assert _wait(lambda: source.connected.is_set(), 2.0)
+        assert wait_until(lambda: source.connected.is_set(), 2.0)
         assert time.monotonic() - unplugged < 2.0 and source.reconnects == 2
         backend.play(mido.Message("note_on", note=64, velocity=50))
         assert [n.pitch for n in source.poll(timeout=0.5)] == [64]

@@ -14,7 +14,7 @@ import pytest
 from pianocam.device.scene import SceneSpec
 from pianocam.device.sources.scene import cached_scene
 
-from ..conftest import Mosquitto
+from ..conftest import Mosquitto, wait_until
 
 UNIT = "outage-unit"
 
@@ -76,13 +76,6 @@ def _daemon(folder, broker, tmp_path, **extra):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_ten_second_broker_outage_loses_no_note(long_scene, durable_broker, tmp_path):
@@ -91,13 +84,13 @@ def test_ten_second_broker_outage_loses_no_note(long_scene, durable_broker, tmp_
     subscriber = DurableSubscriber(durable_broker, "outage-watcher")
     daemon = _daemon(folder, durable_broker, tmp_path)
     try:
-        assert _wait(lambda: len(subscriber.received()) >= 20, 120), "no notes before the outage"
+        assert wait_until(lambda: len(subscriber.received()) >= 20, 120), "no notes before the outage"
         durable_broker.stop()
         time.sleep(10)
         during = len(subscriber.received())
         durable_broker.start()
         assert daemon.wait(300) == 0, daemon.stderr.read()[-2000:]
-        assert _wait(lambda: len(deduplicated(subscriber.received())) >= len(expected), 60)
+        assert wait_until(lambda: len(deduplicated(subscriber.received())) >= len(expected), 60)
     finally:
         if daemon.poll() is None:
             daemon.kill()
@@ -115,10 +108,10 @@ def test_sigkilled_daemon_delivers_its_journal_after_restart(long_scene, durable
     subscriber = DurableSubscriber(durable_broker, "kill-watcher")
     daemon = _daemon(folder, durable_broker, tmp_path)
     try:
-        assert _wait(lambda: len(subscriber.received()) >= 10, 120)
+        assert wait_until(lambda: len(subscriber.received()) >= 10, 120)
         durable_broker.stop()  # from here events pile up in the journal
         journal = sqlite3.connect(tmp_path / "journal.sqlite")
-        assert _wait(lambda: journal.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= 10, 60)
+        assert wait_until(lambda: journal.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= 10, 60)
         journal.close()
         daemon.send_signal(signal.SIGKILL)
         daemon.wait(10)
@@ -130,7 +123,7 @@ def test_sigkilled_daemon_delivers_its_journal_after_restart(long_scene, durable
         durable_broker.start()
         # The restarted unit plays no notes of its own: what arrives now comes from the journal.
         again = _daemon(folder, durable_broker, tmp_path, PIANOCAM_NOTES_KIND="none")
-        assert _wait(lambda: {n["seq"] for n in subscriber.received()} >= set(pending), 60)
+        assert wait_until(lambda: {n["seq"] for n in subscriber.received()} >= set(pending), 60)
         again.send_signal(signal.SIGTERM)
         assert again.wait(30) == 0
     finally:

@@ -1,5 +1,4 @@
 """The publisher against a real Mosquitto: status and will, retained state, journal replay."""
-import threading
 import time
 
 import paho.mqtt.client as mqtt
@@ -9,6 +8,8 @@ from pianocam.device.journal import Journal
 from pianocam.device.messages import decode
 from pianocam.device.publisher import Publisher, Watcher
 
+from ..conftest import Inbox
+
 
 def _config(broker_port, tmp_path, unit="test-unit"):
     config = load_config(environ={})
@@ -16,28 +17,6 @@ def _config(broker_port, tmp_path, unit="test-unit"):
     config.mqtt.host, config.mqtt.port = "127.0.0.1", broker_port
     config.journal.path = str(tmp_path / "journal.sqlite")
     return config
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    def __call__(self, topic, payload):
-        with self.lock:
-            self.messages.append((topic, payload))
-
-    def of(self, suffix):
-        with self.lock:
-            return [p for t, p in self.messages if t.endswith("/" + suffix)]
-
-    def wait_for(self, suffix, count, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.of(suffix)) >= count:
-                return self.of(suffix)
-            time.sleep(0.05)
-        return self.of(suffix)
 
 
 def test_status_online_then_offline_and_metrics_retained(mosquitto, tmp_path):

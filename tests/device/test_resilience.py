@@ -17,8 +17,7 @@ from pianocam.device.publisher import Publisher, Watcher
 from pianocam.device.sources import FrameSource
 from pianocam.device.unit import Unit
 
-from ..conftest import Mosquitto
-from .test_publisher import Inbox
+from ..conftest import Inbox, Mosquitto, wait_until
 
 
 def _config(port, tmp_path, **mqtt):
@@ -40,13 +39,6 @@ def password_broker(tmp_path):
     broker.stop()
 
 
-def _wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_right_credentials_connect(password_broker, tmp_path):
@@ -58,7 +50,7 @@ def test_right_credentials_connect(password_broker, tmp_path):
                                   "PIANOCAM_JOURNAL_PATH": str(tmp_path / "j.sqlite")})
     publisher = Publisher(config, Journal(config.journal_path()))
     publisher.start()
-    assert _wait(lambda: publisher.connected)
+    assert wait_until(lambda: publisher.connected)
     publisher.stop()
 
 
@@ -68,7 +60,7 @@ def test_wrong_credentials_retry_and_log_a_clear_error(password_broker, tmp_path
     with caplog.at_level(logging.ERROR, logger="pianocam.device.publisher"):
         publisher.start()
         seq = publisher.emit("note", {"pitch": 60})
-        assert _wait(lambda: "refused" in caplog.text)
+        assert wait_until(lambda: "refused" in caplog.text)
         time.sleep(1.5)  # paho retries; nothing crashes and the event waits
     assert not publisher.connected and publisher.pending() == 1
     assert "Not authorized" in caplog.text or "Bad user name or password" in caplog.text
@@ -100,7 +92,7 @@ def test_tls_with_the_schools_ca(tls_broker, tmp_path):
     config = _config(tls_broker.port, tmp_path, tls=True, ca_file=str(tls_broker.ca))
     publisher = Publisher(config, Journal(config.journal_path()))
     publisher.start()
-    assert _wait(lambda: publisher.connected)
+    assert wait_until(lambda: publisher.connected)
     publisher.stop()
 
 
@@ -144,9 +136,9 @@ def test_a_stalled_camera_is_reopened_and_its_state_published(mosquitto, tmp_pat
     unit = Unit(config, source=camera)
     runner = threading.Thread(target=unit.run, kwargs={"seconds": 8, "handle_signals": False})
     runner.start()
-    assert _wait(lambda: any(s.get("source") == "offline" for s in inbox.of("status")), timeout=8)
+    assert wait_until(lambda: any(s.get("source") == "offline" for s in inbox.of("status")), timeout=8)
     went_offline = time.monotonic()
-    assert _wait(lambda: [s.get("source") for s in inbox.of("status")][-1] == "online", timeout=8)
+    assert wait_until(lambda: [s.get("source") for s in inbox.of("status")][-1] == "online", timeout=8)
     assert time.monotonic() - went_offline < 5.0
     assert camera.opened == 2
     unit.stop_event.set()
@@ -173,12 +165,12 @@ def test_daemon_speaks_sd_notify_and_stops_cleanly_on_sigterm(mosquitto, tmp_pat
         while not any(m.startswith("WATCHDOG=1") for m in messages):
             messages.append(listener.recv(4096).decode())
         assert messages[0].startswith("READY=1")
-        assert _wait(lambda: inbox.of("status") and inbox.of("status")[-1].get("source") == "online")
+        assert wait_until(lambda: inbox.of("status") and inbox.of("status")[-1].get("source") == "online")
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(30) == 0
         while not any(m.startswith("STOPPING=1") for m in messages):
             messages.append(listener.recv(4096).decode())
-        assert _wait(lambda: inbox.of("status")[-1]["state"] == "offline")
+        assert wait_until(lambda: inbox.of("status")[-1]["state"] == "offline")
     finally:
         if daemon.poll() is None:
             daemon.kill()
