@@ -65,9 +65,12 @@ class Pipeline:
         self.assigner = assigner or FingerAssigner(None)
         self.session = Session()
         self._session_dirty = True
-        # Called with the first frame's image, and again after request_calibration().
-        self.on_first_frame: Callable[[object], None] | None = None
+        # Called with the first frame's image (and later ones until it returns True), and again
+        # after request_calibration().
+        self.on_first_frame: Callable[[object], bool] | None = None
         self._calibrate_next = True
+        self._calibrate_at = 0.0
+        self._calibrate_retry = 0.5
         self.frame_tasks: list[FrameTask] = []
         self.metrics_interval = metrics_interval
         self.publish_hands = publish_hands
@@ -89,9 +92,13 @@ class Pipeline:
         if frame is None:
             return None
         got = time.perf_counter()
-        if self._calibrate_next and self.on_first_frame is not None:
+        if self._calibrate_next and self.on_first_frame is not None and time.monotonic() >= self._calibrate_at:
             self._calibrate_next = False
-            self.on_first_frame(frame.image)
+            if not self.on_first_frame(frame.image):
+                # Hands over one end of the keyboard, say: try again on a later frame, backing off.
+                self._calibrate_next = True
+                self._calibrate_at = time.monotonic() + self._calibrate_retry
+                self._calibrate_retry = min(self._calibrate_retry * 2, 30.0)
             got = time.perf_counter()
         for task in self.frame_tasks:
             task.offer(frame.image)
@@ -141,6 +148,8 @@ class Pipeline:
     def request_calibration(self) -> None:
         """Calibrate again on the next frame (cmd/recalibrate)."""
         self._calibrate_next = True
+        self._calibrate_at = 0.0
+        self._calibrate_retry = 0.5
 
     def new_session(self) -> dict:
         self.session = Session()

@@ -79,6 +79,7 @@ class Unit:
         self.publisher.on_command("start_session", self._cmd_start_session)
         self.publisher.on_command("stop_session", self._cmd_stop_session)
         self._recalibrate = threading.Event()
+        self._last_calibration_error = ""
 
     def _load_technique(self):
         """The technique model, or None with the reason: a refused model stops only this stage."""
@@ -107,18 +108,23 @@ class Unit:
         logger.info("key map %s: %d keys", path, len(keymap.keys))
         return keymap
 
-    def _calibrate_if_needed(self, image) -> None:
+    def _calibrate_if_needed(self, image) -> bool:
+        """Map the keys from this frame unless a map is loaded; False asks for another try later."""
         if self.assigner.keymap is not None and not self._recalibrate.is_set():
             self._publish_calibration("ok", self.assigner.keymap)
-            return
-        self._recalibrate.clear()
+            return True
         from .calibrate_live import calibrate_frame
 
         keymap, error = calibrate_frame(image, self.config.calibration)
         if keymap is None:
-            logger.error("calibration failed: %s; notes are published with fingers unknown", error)
-            self.publisher.emit("calibration", {"state": "missing", "error": error})
-            return
+            if error != self._last_calibration_error:
+                logger.error("calibration failed: %s; trying again on later frames, notes go out with "
+                             "fingers unknown meanwhile", error)
+                self.publisher.emit("calibration", {"state": "missing", "error": error})
+            self._last_calibration_error = error
+            return False
+        self._recalibrate.clear()
+        self._last_calibration_error = ""
         self.assigner.keymap = keymap
         try:
             path = self.config.keymap_path()
@@ -127,6 +133,7 @@ class Unit:
         except OSError as err:
             logger.warning("cannot save the key map: %s", err)
         self._publish_calibration("ok", keymap)
+        return True
 
     def _publish_calibration(self, state: str, keymap: KeyMap, **drift) -> None:
         midis = keymap.midis

@@ -24,20 +24,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _calibrate(video: str, first_c: str | None):
+    """A key map from the first frame that shows enough of the keyboard, trying frames spread
+    over the recording (hands may cover an end of the keyboard for a while)."""
+    import cv2
+
     from ..calibrate_live import calibrate_frame
     from ..config import CalibrationConfig
-    from ..sources.video import VideoFileSource
 
+    capture = cv2.VideoCapture(video)
+    if not capture.isOpened():
+        raise ValueError(f"cannot open video {video}")
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
     error = "no frame"
-    with VideoFileSource(video, realtime=False) as source:
-        for _ in range(30):  # the first frames may have hands over the keys: try a second's worth
-            frame = source.read()
-            if frame is None:
-                break
-            keymap, error = calibrate_frame(frame.image, CalibrationConfig(first_c=first_c or ""))
-            if keymap is not None:
-                return keymap
-    raise ValueError(f"could not calibrate from the first frames of {video}: {error}")
+    for index in sorted({0, *range(0, count, max(1, count // 40))}):
+        capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = capture.read()
+        if not ok:
+            continue
+        keymap, error = calibrate_frame(image, CalibrationConfig(first_c=first_c or ""))
+        if keymap is not None:
+            logger.info("calibrated from frame %d", index)
+            return keymap
+    raise ValueError(f"could not calibrate from {video}: {error}")
 
 
 def _notes(args):

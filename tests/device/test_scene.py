@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pianocam.device.scene import Scene, SceneSpec, render_scene
-from pianocam.device.scene.keyboard import keyboard_keys
+from pianocam.device.scene.keyboard import is_black, keyboard_keys
 from pianocam.device.scene.motion import HandMotion
 from pianocam.device.scene.score import PIECES, compose
 
@@ -103,8 +103,30 @@ def test_pressed_fingertips_are_on_their_keys():
             if n["onset"] <= t <= n["offset"]:
                 tip = truth["hands"][n["hand"]]["fingertips"][str(n["finger"])]
                 assert cv2.pointPolygonTest(polys[n["pitch"]], tuple(tip), False) > 0
+                # Deep on a white key the finger sits between the black keys, not on one.
+                if not is_black(n["pitch"]):
+                    assert all(cv2.pointPolygonTest(polys[m], tuple(tip), False) < 0
+                               for m in (n["pitch"] - 1, n["pitch"] + 1) if m in polys and is_black(m))
                 checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize("seed", [3, 103])
+def test_chord_hands_keep_a_hand_shape(seed):
+    """At every chord onset the fingers lie in order and the thumb stays back by the palm."""
+    notes = compose("chords", seed, 12.0, 100.0)
+    keys = {k.midi: k for k in keyboard_keys(61)}
+    for hand in ("left", "right"):
+        motion = HandMotion(hand, notes, keys, keys[60].press_point[0], np.random.default_rng(0))
+        for onset in sorted({n["onset"] for n in notes if n["hand"] == hand}):
+            x, y, yaw = motion.anchor(onset)
+            tips = [motion._to_local((x, y), yaw, motion.landmarks(onset)[i]) for i in (4, 8, 12, 16, 20)]
+            across = [a for a, _ in tips]
+            assert across == sorted(across), (hand, onset, across)
+            assert all(tips[0][1] < tips[f][1] - 20 for f in (1, 2, 3)), (hand, onset, tips)
+            # Pressed keys sit under the fingers, not at the end of a stretched reach.
+            x_gap = [abs(motion._press(f, onset)[1][0] - x) for f in (1, 3, 5) if motion._press(f, onset)[0] > 0]
+            assert max(x_gap) < 110
 
 
 @pytest.mark.slow
