@@ -115,7 +115,7 @@ class FingerAssigner:
     """The live stage: frames and notes go in, a Fingering comes out once the frames after a
     note's onset have been seen (about 70 ms), decoded online against the hand's last finger."""
 
-    def __init__(self, keymap: KeyMap | None, clock_offset: float = 0.0, memory_s: float = 2.0):
+    def __init__(self, keymap: KeyMap | None, clock_offset: float = 0.0, memory_s: float = 4.0):
         self.keymap = keymap
         self.clock_offset = clock_offset
         self._frames: collections.deque[Hands] = collections.deque()

@@ -45,8 +45,9 @@ def transition_cost(hand: str, step: float, gap: float, same_pitch: bool) -> np.
     else:
         cost = np.where(same, 1.5 + 0.3 * abs(step), cost)
     if gap < CHORD_WINDOW:
-        # In a chord each finger takes one key, in pitch order (notes arrive sorted by pitch).
-        cost = np.where(same | (sign * (b - a) <= 0), np.inf, cost)
+        # In a chord each finger takes one key, and fingers follow the keys' order (a transcribed
+        # chord's notes can arrive in any pitch order, a few ms apart).
+        cost = np.where(same | (np.sign(b - a) != np.sign(toward)), np.inf, cost)
     if gap < 0.3:
         cost = cost + np.where(abs(step) > MAX_SPAN[a - 1, b - 1], 6.0, 0.0)
     return cost
