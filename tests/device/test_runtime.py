@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from pianocam.device.features import FEATURISERS
-from pianocam.device.runtime import ManifestError, load_onnx_model, sha256_of
+from pianocam.device.runtime import ManifestError, load_model, load_onnx_model, manifest_path, sha256_of
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "technique"
+MODELS = Path(__file__).resolve().parents[2] / "models"
+MODEL_DIR = MODELS / "technique"
 
 
 def _manifest(precision: str) -> dict:
@@ -62,6 +63,7 @@ def test_manifest_that_lies_about_the_graph_is_refused(tmp_path):
     path = _copy(tmp_path)
     manifest = json.loads(path.read_text())
     manifest["input"]["shape"] = [None, 7, 1, 3]
+    manifest["inputs"] = [manifest["input"]]
     path.write_text(json.dumps(manifest))
     with pytest.raises(ManifestError, match="input mismatch: graph has"):
         load_onnx_model(path)
@@ -70,3 +72,102 @@ def test_manifest_that_lies_about_the_graph_is_refused(tmp_path):
 def test_missing_manifest_is_refused(tmp_path):
     with pytest.raises(ManifestError, match="not found"):
         load_onnx_model(tmp_path / "technique.int8.json")
+
+
+# Every shipped artifact, both backends: the unit's one interface.
+SHIPPED = [(name, precision, fmt) for name in ("technique", "finger_action") for precision in ("fp32", "int8")
+           for fmt in ("onnx", "tflite")]
+
+
+def _sample(model, batch: int = 1) -> dict:
+    rng = np.random.default_rng(1)
+    return {s["name"]: rng.normal(size=(batch, *s["shape"][1:])).astype(np.float32) for s in model.inputs}
+
+
+@pytest.mark.parametrize("name,precision,fmt", SHIPPED)
+def test_every_shipped_artifact_loads_through_one_interface(name, precision, fmt):
+    model = load_model(manifest_path(MODELS / name, name, precision, fmt))
+    assert model.format == fmt and model.backend.name in (("onnxruntime",) if fmt == "onnx" else ("litert", "tflite-runtime"))
+    probabilities = model.run(_sample(model, 2))   # TFLite graphs are batch 1: the backend runs row by row
+    assert probabilities.shape == (2, len(model.manifest["labels"]))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=0.02)
+    assert model.manifest["parity"]["ok"] and model.manifest["sha256"] == sha256_of(model.path)
+
+
+@pytest.mark.parametrize("name", ["technique", "finger_action"])
+def test_onnx_and_tflite_agree_on_the_same_input(name):
+    onnx_model = load_model(manifest_path(MODELS / name, name, "fp32", "onnx"))
+    tflite_model = load_model(manifest_path(MODELS / name, name, "fp32", "tflite"))
+    x = _sample(onnx_model, 3)
+    np.testing.assert_allclose(onnx_model.run(x), tflite_model.run(x), atol=1e-5)
+
+
+def test_finger_action_manifest_says_untrained_and_meets_the_issue_budget():
+    manifest = json.loads(manifest_path(MODELS / "finger_action", "finger_action", "int8").read_text())
+    assert manifest["trained"] is False and "untrained" in manifest["weights"]
+    assert manifest["bytes"] <= 1_000_000
+    assert manifest["inputs"][0]["shape"] == [None, 12, 3, 128, 128]
+
+
+def _copy_any(tmp_path: Path, name: str, precision: str, fmt: str) -> Path:
+    source = manifest_path(MODELS / name, name, precision, fmt)
+    manifest = json.loads(source.read_text())
+    shutil.copy(source, tmp_path / source.name)
+    shutil.copy(source.parent / manifest["artifact"], tmp_path / manifest["artifact"])
+    return tmp_path / source.name
+
+
+@pytest.mark.parametrize("fmt,engine", [("onnx", "onnxruntime"), ("tflite", "LiteRT")])
+def test_corrupted_artifact_with_matching_sha_is_refused(tmp_path, fmt, engine):
+    # Someone "fixed" the manifest's sha256 after the file was damaged: the loader still refuses it.
+    path = _copy_any(tmp_path, "finger_action", "int8", fmt)
+    manifest = json.loads(path.read_text())
+    artifact = tmp_path / manifest["artifact"]
+    data = bytearray(artifact.read_bytes())
+    artifact.write_bytes(bytes(data[: len(data) // 3]))
+    manifest["sha256"] = sha256_of(artifact)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ManifestError, match=f"{engine} cannot load it.*corrupted"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "tflite"])
+def test_flipped_byte_is_a_sha256_mismatch(tmp_path, fmt):
+    path = _copy_any(tmp_path, "finger_action", "fp32", fmt)
+    artifact = tmp_path / json.loads(path.read_text())["artifact"]
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    artifact.write_bytes(bytes(data))
+    with pytest.raises(ManifestError, match="sha256 mismatch"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "tflite"])
+def test_finger_action_of_another_crop_size_is_refused(tmp_path, fmt):
+    path = _copy_any(tmp_path, "finger_action", "int8", fmt)
+    with pytest.raises(ManifestError, match=r"input-shape mismatch.*\[12, 3, 128, 128\].*\[12, 3, 96, 96\]"):
+        load_model(path, input_shape=(12, 3, 96, 96))
+    with pytest.raises(ManifestError, match="feature-schema mismatch.*fingertip-crops-v0"):
+        load_model(path, feature_schema="fingertip-crops-v0")
+
+
+def test_json_that_disagrees_with_the_embedded_manifest_is_refused(tmp_path):
+    path = _copy_any(tmp_path, "finger_action", "int8", "onnx")
+    manifest = json.loads(path.read_text())
+    manifest["features"]["schema"] = "fingertip-crops-v2/12x128"   # edited by hand, graph unchanged
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ManifestError, match="embedded-manifest mismatch.*fingertip-crops-v1"):
+        load_model(path)
+
+
+def test_tflite_manifest_is_not_an_onnx_model(tmp_path):
+    with pytest.raises(ManifestError, match="expected an ONNX model"):
+        load_onnx_model(_copy_any(tmp_path, "technique", "int8", "tflite"))
+
+
+def test_onnx_graph_with_a_gru_runs_any_batch():
+    model = load_model(manifest_path(MODELS / "finger_action", "finger_action", "int8"))
+    x = _sample(model, 3)
+    together = model.run(x)
+    apart = np.concatenate([model.run({k: v[i:i + 1] for k, v in x.items()}) for i in range(3)])
+    np.testing.assert_allclose(together, apart, atol=1e-5)
