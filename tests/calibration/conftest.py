@@ -10,9 +10,9 @@ from pianocam.device.scene import Scene, SceneSpec
 
 @pytest.fixture(scope="session")
 def flat61():
-    """A 61-key keyboard wholly in view, hands playing."""
+    """A 61-key keyboard wholly in view, hands playing (a frame where neither hand hides an end)."""
     scene = Scene(SceneSpec(seed=3, keys=61, seconds=2.0))
-    return scene, scene.frame(20)[0]
+    return scene, scene.frame(44)[0]
 
 
 @pytest.fixture(scope="session")
