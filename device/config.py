@@ -86,6 +86,7 @@ class TechniqueConfig:
     enabled: bool = _doc("estimate playing technique from hand motion (seed 000's model)", True)
     model_dir: str = _doc("folder with technique.<precision>.onnx and its manifest; empty = the shipped model", "")
     precision: str = _doc("int8 | fp32", "int8")
+    format: str = _doc("onnx (onnxruntime) | tflite (LiteRT)", "onnx")
     stride: int = _doc("frames between estimates for a hand (each looks at the last 20 frames)", 10)
 
 
@@ -251,6 +252,7 @@ def _validate(config: Config) -> None:
         "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone", "vision")),
         "calibration.keys": (config.calibration.keys, (0, 49, 61, 76, 88)),
         "technique.precision": (config.technique.precision, ("int8", "fp32")),
+        "technique.format": (config.technique.format, ("onnx", "tflite")),
         "log_level": (config.log_level.upper(), ("DEBUG", "INFO", "WARNING", "ERROR")),
     }
     for key, (value, allowed) in choices.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from pianocam.device.features import FEATURISERS, standardise
-from pianocam.device.runtime import ManifestError, load_onnx_model
+from pianocam.device.runtime import ManifestError, load_model, manifest_path
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +23,15 @@ class TechniqueEstimator:
     """
 
     def __init__(self, model_dir: str | Path = DEFAULT_MODEL_DIR, precision: str = "int8", stride: int = 10,
-                 max_gap: int = 2, threads: int = 1):
-        manifest_path = Path(model_dir) / f"technique.{precision}.json"
-        manifest = _peek(manifest_path)
+                 max_gap: int = 2, threads: int = 1, fmt: str = "onnx"):
+        manifest_file = manifest_path(model_dir, "technique", precision, fmt)
+        manifest = _peek(manifest_file)
         name = manifest.get("features", {}).get("featuriser")
         if name not in FEATURISERS:
-            raise ManifestError(f"{manifest_path.name}: unknown featuriser {name!r}; this unit has {sorted(FEATURISERS)}")
+            raise ManifestError(f"{manifest_file.name}: unknown featuriser {name!r}; this unit has {sorted(FEATURISERS)}")
         self.featuriser = FEATURISERS[name]
-        self.model = load_onnx_model(manifest_path, self.featuriser.schema, self.featuriser.shape, threads)
+        # ONNX through onnxruntime or TFLite through LiteRT: the manifest says which.
+        self.model = load_model(manifest_file, self.featuriser.schema, self.featuriser.shape, threads)
         self.labels = list(self.model.manifest["labels"])
         norm = self.model.manifest["normalisation"]
         self.mean, self.std = np.asarray(norm["mean"], np.float32), np.asarray(norm["std"], np.float32)

@@ -90,7 +90,8 @@ class Unit:
         from .technique import DEFAULT_MODEL_DIR, TechniqueEstimator
 
         try:
-            estimator = TechniqueEstimator(c.model_dir or DEFAULT_MODEL_DIR, precision=c.precision, stride=c.stride)
+            estimator = TechniqueEstimator(c.model_dir or DEFAULT_MODEL_DIR, precision=c.precision, stride=c.stride,
+                                           fmt=c.format)
         except ManifestError as err:
             logger.error("technique model refused: %s", err)
             return None, f"unavailable: {err}"
