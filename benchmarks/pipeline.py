@@ -1,7 +1,8 @@
 """Pipeline speed on a rendered 20-s scene: fps and per-stage latency, pinned to one CPU.
 
-Frames are read unpaced (as fast as the pipeline goes) and every result is published, hands
-topic included, through the real publisher to an embedded broker. Each configuration runs
+Frames are read unpaced (as fast as the pipeline goes), notes come from the scene's MIDI, keys
+from a key map calibrated once, technique from the shipped int8 model, and every result is
+published, hands topic included, through the real publisher to an embedded broker. Each configuration runs
 several times; the table gives the median fps over runs and the median / p95 of each stage
 over all frames of all runs.
 Usage: .venv/bin/python benchmarks/pipeline.py [--runs 3] [--seconds 20] [--cpus 1]
@@ -18,19 +19,35 @@ import cv2
 import numpy as np
 
 from pianocam.device.broker import EmbeddedBroker
-from pianocam.device.config import load_config
+from pianocam.device.calibrate_live import calibrate_frame
+from pianocam.device.config import CalibrationConfig, load_config
+from pianocam.device.fingering import FingerAssigner
 from pianocam.device.hands import HandTracker
 from pianocam.device.journal import Journal
 from pianocam.device.metrics import StageTimer
 from pianocam.device.pipeline import Pipeline
 from pianocam.device.publisher import Publisher
+from pianocam.device.notes.midi import MidiFileSource
 from pianocam.device.scene import SceneSpec
 from pianocam.device.sources.scene import SceneSource
+from pianocam.device.technique import TechniqueEstimator
 
-STAGES = ("capture_wait", "track", "publish", "total")
+STAGES = ("capture_wait", "track", "fingering", "technique", "publish", "total")
 
 
-def one_run(spec: SceneSpec, complexity: int, broker: EmbeddedBroker, state: str) -> tuple[float, StageTimer, float]:
+def scene_keymap(spec: SceneSpec):
+    """A key map from the first frame that shows both keyboard ends (hands may hide one)."""
+    source = SceneSource(spec, realtime=False).open()
+    while (frame := source.read()) is not None:
+        keymap, _ = calibrate_frame(frame.image, CalibrationConfig())
+        if keymap is not None:
+            source.close()
+            return keymap
+    raise SystemExit("could not calibrate the benchmark scene")
+
+
+def one_run(spec: SceneSpec, complexity: int, broker: EmbeddedBroker, state: str,
+            keymap) -> tuple[float, StageTimer, float]:
     config = load_config(environ={})
     config.unit_id = "bench"
     config.mqtt.host, config.mqtt.port = broker.host, broker.port
@@ -38,7 +55,9 @@ def one_run(spec: SceneSpec, complexity: int, broker: EmbeddedBroker, state: str
     publisher.start()
     source = SceneSource(spec, realtime=False)
     tracker = HandTracker(model_complexity=complexity)
-    pipeline = Pipeline(source, tracker, publisher.emit, metrics_interval=5.0, publish_hands=True)
+    notes = MidiFileSource(source.folder / "performance.mid", realtime=False).open()
+    pipeline = Pipeline(source, tracker, publisher.emit, metrics_interval=5.0, publish_hands=True,
+                        notes=notes, assigner=FingerAssigner(keymap), technique=TechniqueEstimator())
     pipeline.timer = StageTimer(window=1_000_000)
     source.open()
     began = time.perf_counter()
@@ -61,7 +80,7 @@ def main() -> None:
     os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cpus]))
     cv2.setNumThreads(1)
     spec = SceneSpec(seed=7, keys=args.keys, seconds=args.seconds)
-    SceneSource(spec, realtime=False)  # render into the cache before timing anything
+    keymap = scene_keymap(spec)  # renders into the cache too, before anything is timed
     print(f"rendered scene seed 7, {args.keys} keys, {args.seconds:g} s at {spec.width}x{spec.height}; "
           f"pinned to {args.cpus} CPU(s); {args.runs} runs each")
     print(f"{'complexity':>10} {'fps (median)':>13} {'both hands':>11} " +
@@ -70,7 +89,7 @@ def main() -> None:
         for complexity in (int(c) for c in args.complexity.split(",")):
             fps, detections, samples = [], [], {s: [] for s in STAGES}
             for _ in range(args.runs):
-                run_fps, timer, both = one_run(spec, complexity, broker, state)
+                run_fps, timer, both = one_run(spec, complexity, broker, state, keymap)
                 fps.append(run_fps)
                 detections.append(both)
                 for stage in STAGES:
