@@ -57,7 +57,9 @@ def run_demo(args) -> int:
 
     watcher = None
     with tempfile.TemporaryDirectory(prefix="pianocam-demo-") as state:
+        # The demo keeps its journal and key map to itself: a unit's own state is never touched.
         config.journal.path = f"{state}/journal.sqlite"
+        config.calibration.keymap = f"{state}/keymap.json"
         if not args.json:
             print(f"pianocam demo: rendering or reusing scene (seed {args.seed}, {args.keys} keys); "
                   f"broker {config.mqtt.host}:{config.mqtt.port}", flush=True)
