@@ -94,6 +94,13 @@ def _mosquitto_binary() -> str | None:
     return shutil.which("mosquitto") or (Path("/usr/sbin/mosquitto").exists() and "/usr/sbin/mosquitto") or None
 
 
+@pytest.fixture(autouse=True)
+def private_state(tmp_path_factory, monkeypatch):
+    """Every test (and the daemons it starts) keeps journal and key map out of the user's state dir."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+
+
 @pytest.fixture
 def mosquitto(tmp_path):
     if not _mosquitto_binary():
