@@ -50,6 +50,10 @@ def score(keymap, scene: Scene) -> tuple[int, int, bool]:
     return len(truth), int(hits), right
 
 
+def _hint_kind(hint: str) -> str:
+    return {"-": "none", "keys": "keys"}.get(hint, "first-c")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=50)
@@ -64,11 +68,11 @@ def main(argv=None) -> int:
         scene = Scene(spec)
         image, _ = scene.frame(index)
         visible_cs = sorted(k["midi"] for k in scene.keys if k["visible"] and k["midi"] % 12 == 0)
-        attempts = [(None, "-")]
-        for first_c, hint in attempts:
+        attempts = [({}, "-")]
+        for hints, hint in attempts:
             t0 = time.perf_counter()
             try:
-                keymap = detect_keymap(image, first_c=first_c)
+                keymap = detect_keymap(image, **hints)
                 err = None
             except CalibrationError as e:
                 keymap, err = None, e
@@ -77,15 +81,19 @@ def main(argv=None) -> int:
             if keymap is None:
                 print(f"{base} {'error':>8} {'':>7} {'':>6} {'':>7} {'':>9} {ms:>5.0f}  {type(err).__name__}: "
                       f"{str(err)[:70]}")
-                rows.append(dict(keys=spec.keys, hint=hint != "-", mapped=False, in_view=0, hits=0, right=None,
+                rows.append(dict(keys=spec.keys, hint=_hint_kind(hint), mapped=False, in_view=0, hits=0, right=None,
                                  numbering_error=isinstance(err, NumberingUnknown)))
-                if isinstance(err, NumberingUnknown) and first_c is None and visible_cs:
-                    attempts.append((visible_cs[0], "C" + str(visible_cs[0] // 12 - 1)))
+                # What an installer knows, in order: the keyboard's size (enough when one end is in
+                # view), then the leftmost C in view (when neither end is).
+                if isinstance(err, NumberingUnknown) and not hints:
+                    attempts.append(({"keys": spec.keys}, "keys"))
+                elif isinstance(err, NumberingUnknown) and "first_c" not in hints and visible_cs:
+                    attempts.append(({"first_c": visible_cs[0]}, "C" + str(visible_cs[0] // 12 - 1)))
                 continue
             n, hits, right = score(keymap, scene)
             print(f"{base} {'map':>8} {n:>7} {hits:>6} {hits / n:>7.1%} {'right' if right else 'WRONG':>9} "
                   f"{ms:>5.0f}  {'partial' if keymap.partial else 'whole'}")
-            rows.append(dict(keys=spec.keys, hint=hint != "-", mapped=True, in_view=n, hits=hits, right=right))
+            rows.append(dict(keys=spec.keys, hint=_hint_kind(hint), mapped=True, in_view=n, hits=hits, right=right))
     print()
     print(f"{'keys':>4} {'hint':>5} {'frames':>6} {'maps':>5} {'errors':>6} {'keys ≤0.25':>11} "
           f"{'numbering right':>16}")
@@ -98,7 +106,7 @@ def main(argv=None) -> int:
         hits = sum(r["hits"] for r in maps)
         right = sum(bool(r["right"]) for r in maps)
         share = f"{hits / n:.1%}" if n else "-"
-        print(f"{keys:>4} {'first-c' if hint else 'none':>7} {len(rs):>4} {len(maps):>5} {len(rs) - len(maps):>6} "
+        print(f"{keys:>4} {hint:>7} {len(rs):>4} {len(maps):>5} {len(rs) - len(maps):>6} "
               f"{share:>11} {right:>9}/{len(maps)}")
     maps = [r for r in rows if r["mapped"]]
     n = sum(r["in_view"] for r in maps)
