@@ -35,6 +35,8 @@ def run_demo(args) -> int:
     config.source.scene_keys = args.keys
     config.source.scene_piece = args.piece
     config.source.loop = True
+    # As an installer would say how many keys the piano has: with one end in view that numbers them.
+    config.calibration.keys = args.keys
     config.mqtt.publish_hands = args.hands_topic
     config.metrics.interval = 1.0
     broker = None

@@ -62,10 +62,27 @@ def assign_sides(labels: list[str], wrist_x: list[float], mirrored: bool,
         order = ["right", "left"] if mirrored else ["left", "right"]
         return order if wrist_x[0] <= wrist_x[1] else order[::-1]
     if len(labelled) == 1 and previous:
-        side, distance = min(((s, abs(x - wrist_x[0])) for s, x in previous.items()), key=lambda sd: sd[1])
-        if distance <= near:
-            return [side]
+        close = [s for s, x in previous.items() if abs(x - wrist_x[0]) <= near]
+        if len(close) == 1:
+            return close
+        # Both hands were last seen about here (they were close, or one hand was seen twice):
+        # MediaPipe's label decides.
     return labelled
+
+
+def box_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two hands' landmark bounding boxes (points N x 2+)."""
+    x0, y0 = np.maximum(a[:, :2].min(0), b[:, :2].min(0))
+    x1, y1 = np.minimum(a[:, :2].max(0), b[:, :2].max(0))
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    area = lambda p: float(np.prod(p[:, :2].max(0) - p[:, :2].min(0)))  # noqa: E731
+    union = area(a) + area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
+# Two detections whose boxes overlap this much are one hand seen twice (MediaPipe does this on
+# real close-ups: 85 of 334 frames of the real one-hand clip); two hands at a keyboard sit apart.
+DUPLICATE_OVERLAP = 0.25
 
 
 class HandTracker:
@@ -101,6 +118,9 @@ class HandTracker:
                       for lm in result.multi_hand_landmarks]
         labels = [h.classification[0].label for h in result.multi_handedness]
         scores = [h.classification[0].score for h in result.multi_handedness]
+        if len(normalized) == 2 and box_overlap(normalized[0], normalized[1]) > DUPLICATE_OVERLAP:
+            keep = int(np.argmax(scores))
+            normalized, labels, scores = [normalized[keep]], [labels[keep]], [scores[keep]]
         wrists = [float(n[WRIST, 0]) for n in normalized]
         sides = assign_sides(labels, wrists, self.mirrored, self._previous if not self.static else None)
         self._previous.update(zip(sides, wrists))
