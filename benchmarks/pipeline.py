@@ -25,7 +25,7 @@ from pianocam.device.fingering import FingerAssigner
 from pianocam.device.hands import HandTracker
 from pianocam.device.journal import Journal
 from pianocam.device.metrics import StageTimer
-from pianocam.device.pipeline import Pipeline
+from pianocam.device.pipeline import Pipeline, run_to_end
 from pianocam.device.publisher import Publisher
 from pianocam.device.notes.midi import MidiFileSource
 from pianocam.device.scene import SceneSpec
@@ -58,13 +58,7 @@ def one_run(spec: SceneSpec, complexity: int, broker: EmbeddedBroker, state: str
     notes = MidiFileSource(source.folder / "performance.mid", realtime=False).open()
     pipeline = Pipeline(source, tracker, publisher.emit, metrics_interval=5.0, publish_hands=True,
                         notes=notes, assigner=FingerAssigner(keymap), technique=TechniqueEstimator())
-    pipeline.timer = StageTimer(window=1_000_000)
-    source.open()
-    began = time.perf_counter()
-    progress = pipeline.run()
-    elapsed = time.perf_counter() - began
-    source.close()
-    tracker.close()
+    progress, elapsed = run_to_end(pipeline)
     publisher.stop()
     return progress.frames / elapsed, pipeline.timer, progress.frames_with_both / max(progress.frames, 1)
 

@@ -207,3 +207,18 @@ class Pipeline:
         self.emit("session", self.session.summary())
         self.emit("metrics", self.metrics())
         return self.progress
+
+
+def run_to_end(pipeline: Pipeline) -> tuple[Progress, float]:
+    """Run a pipeline over its whole (unpaced) source, keeping every latency sample; for benchmarks
+    and `pianocam profile`. Returns the progress and the seconds it took; closes source and tracker."""
+    pipeline.timer = StageTimer(window=1_000_000)
+    pipeline.source.open()
+    began = time.perf_counter()
+    try:
+        progress = pipeline.run()
+    finally:
+        elapsed = time.perf_counter() - began
+        pipeline.source.close()
+        pipeline.tracker.close()
+    return progress, elapsed

@@ -106,8 +106,7 @@ def profile_pipeline(seconds: float, models_dir: Path) -> dict:
     import numpy as np
 
     from pianocam.device.hands import HandTracker
-    from pianocam.device.metrics import StageTimer
-    from pianocam.device.pipeline import Pipeline
+    from pianocam.device.pipeline import Pipeline, run_to_end
     from pianocam.device.scene import SceneSpec
     from pianocam.device.sources.scene import SceneSource
 
@@ -124,13 +123,7 @@ def profile_pipeline(seconds: float, models_dir: Path) -> dict:
     emitted = []
     pipeline = Pipeline(source, tracker, lambda kind, body: emitted.append(kind) or 0, metrics_interval=60.0,
                         publish_hands=True, technique=technique)
-    pipeline.timer = StageTimer(window=1_000_000)
-    source.open()
-    began = time.perf_counter()
-    progress = pipeline.run()
-    elapsed = time.perf_counter() - began
-    source.close()
-    tracker.close()
+    progress, elapsed = run_to_end(pipeline)
     stages = {}
     for stage in ("capture_wait", "track", "fingering", "technique", "publish", "total"):
         s = pipeline.timer.samples(stage)
