@@ -4,7 +4,8 @@ Renders 10 performances (seeds; scales, arpeggios, chords, thumb crossings, mixe
 keys; some camera tilt and rotation), tracks the hands with MediaPipe, calibrates the keyboard
 from the first frame with pianocam's own calibration, and decodes fingers from:
   midi         the performance's MIDI, decoded live (FingerAssigner, as the unit does)
-  midi-offline the same notes decoded over the whole performance (Viterbi, `pianocam fingering`)
+  midi-offline the same notes decoded over the whole performance (Viterbi), clocks known
+  midi-cli     as `pianocam fingering` does it: offline, with the clock offset estimated from the data
   audio        notes transcribed from the rendered audio with basic-pitch (live decoding)
   vision       notes from the camera alone (keys seen going down under a fingertip), live decoding
   nearest      the baseline: the nearest fingertip at the onset frame, no decoding
@@ -27,6 +28,7 @@ import numpy as np
 from pianocam.device.calibrate_live import calibrate_frame
 from pianocam.device.config import CalibrationConfig
 from pianocam.device.fingering import FingerAssigner, assign_fingers
+from pianocam.device.fingering.assign import estimate_clock_offset
 from pianocam.device.fingering.evidence import SIDES, note_evidence
 from pianocam.device.hands import HandTracker
 from pianocam.device.notes import NoteEvent
@@ -153,10 +155,11 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print each scene's result")
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    sources = ["midi", "midi-offline", "nearest", "vision"] + ([] if args.no_audio else ["audio"])
+    sources = ["midi", "midi-offline", "midi-cli", "nearest", "vision"] + ([] if args.no_audio else ["audio"])
     totals = {s: Counter() for s in sources}
     fingers = {s: defaultdict(lambda: [0, 0]) for s in sources}
     calibration = Counter()
+    offsets: list[float] = []  # estimated by midi-cli; the truth is 0
     began = time.time()
     for seed, keys, piece, tilt, rotate in SETTINGS[: args.scenes]:
         spec = SceneSpec(seed=seed, keys=keys, seconds=args.seconds, piece=piece, tilt=tilt, rotate=rotate)
@@ -180,6 +183,10 @@ def main() -> None:
         else:
             results["midi"] = [(f.note, f.hand, f.finger) for f in live(midi_notes, frames, keymap)]
             results["midi-offline"] = [(f.note, f.hand, f.finger) for f in assign_fingers(midi_notes, frames, keymap)]
+            offset = estimate_clock_offset(midi_notes, frames, keymap)
+            offsets.append(offset)
+            results["midi-cli"] = [(f.note, f.hand, f.finger)
+                                   for f in assign_fingers(midi_notes, frames, keymap, clock_offset=offset)]
             results["nearest"] = nearest(midi_notes, frames, keymap)
             seen = vision_notes(folder, frames, keymap)
             results["vision"] = [(f.note, f.hand, f.finger) for f in live(seen, frames, keymap)]
@@ -200,6 +207,8 @@ def main() -> None:
     print(f"{args.scenes} rendered performances of {args.seconds:g} s; calibration from the first frame: "
           f"{calibration['ok']} ok ({calibration['ok with first_c']} given the leftmost C), "
           f"{calibration['failed']} failed; {time.time() - began:.0f} s")
+    if offsets:
+        print(f"clock offsets estimated by midi-cli (truth 0): {', '.join(f'{o:+.3f}' for o in offsets)} s")
     print(f"{'source':13} {'notes':>6} {'found':>6} {'extra':>6} {'right':>7} {'unknown':>8}")
     for source in sources:
         t = totals[source]

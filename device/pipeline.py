@@ -72,6 +72,7 @@ class Pipeline:
         self._calibrate_at = 0.0
         self._calibrate_retry = 0.5
         self.frame_tasks: list[FrameTask] = []
+        self.before_notes: Callable[[], None] | None = None  # aligns clocks before notes are matched
         self.metrics_interval = metrics_interval
         self.publish_hands = publish_hands
         self.read_timeout = read_timeout
@@ -88,6 +89,8 @@ class Pipeline:
         except SourceTimeout as err:
             self.timeouts += 1
             logger.warning("%s", err)
+            # No frames to match them with: notes still go out (fingers unknown) rather than wait.
+            self._publish(Hands(-1, 0.0, 0, 0), self._new_fingerings() + self.assigner.flush(), [])
             return Hands(-1, 0.0, 0, 0)
         if frame is None:
             return None
@@ -107,13 +110,7 @@ class Pipeline:
         observe = getattr(self.notes, "observe", None)
         if observe is not None:  # vision-only notes come from this very frame
             observe(frame.image, hands)
-        fingerings = self.assigner.add_frame(hands)
-        if self.notes is not None:
-            new = self.notes.poll(0.0)
-            if new is None:
-                self.notes = None  # the note source has ended; frames go on
-            elif new:
-                fingerings += self.assigner.add_notes(new)
+        fingerings = self.assigner.add_frame(hands) + self._new_fingerings()
         assigned = time.perf_counter()
         estimates = self.technique.update(hands) if self.technique is not None else []
         estimated = time.perf_counter()
@@ -133,6 +130,20 @@ class Pipeline:
         p.last_hands = hands
         return hands
 
+    def _new_fingerings(self) -> list:
+        """Poll the note source and hand its notes to the finger assigner."""
+        if self.notes is None:
+            return []
+        new = self.notes.poll(0.0)
+        if new is None:
+            self.notes = None  # the note source has ended; frames go on
+            return []
+        if not new:
+            return []
+        if self.before_notes is not None:
+            self.before_notes()
+        return self.assigner.add_notes(new)
+
     def _publish(self, hands: Hands, fingerings: list, estimates: list) -> None:
         for body in estimates:
             self.emit("technique", body)
@@ -141,7 +152,7 @@ class Pipeline:
             self.session.add(fingering)
             self.progress.notes += 1
             self._session_dirty = True
-        if self.publish_hands:
+        if self.publish_hands and hands.frame_index >= 0:
             self.emit("hands", {"frame": hands.frame_index, "t": hands.t, "width": hands.width,
                                 "height": hands.height, "hands": [h.to_message() for h in hands.hands]})
 

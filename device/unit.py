@@ -68,6 +68,8 @@ class Unit:
                                  read_timeout=config.source.read_timeout,
                                  notes=self.notes, assigner=self.assigner, technique=self.technique)
         self.pipeline.queue_depth = self.publisher.pending
+        # A microphone's clock is known only once its first sample is in: align on every batch.
+        self.pipeline.before_notes = self._align_clocks
         self.pipeline.on_first_frame = self._calibrate_if_needed
         self.pipeline.frame_tasks.append(FrameTask(config.calibration.drift_interval, self._check_drift))
         self.notifier = Notifier()
@@ -111,17 +113,26 @@ class Unit:
 
     def _calibrate_if_needed(self, image) -> bool:
         """Map the keys from this frame unless a map is loaded; False asks for another try later."""
-        if self.assigner.keymap is not None and not self._recalibrate.is_set():
-            self._publish_calibration("ok", self.assigner.keymap)
+        keymap = self.assigner.keymap
+        size = (image.shape[1], image.shape[0])
+        if keymap is not None and tuple(keymap.image_size) != size:
+            logger.error("key map is for %dx%d frames but the camera gives %dx%d: calibrating afresh",
+                         *keymap.image_size, *size)
+            self.assigner.keymap = None
+        elif keymap is not None and not self._recalibrate.is_set():
+            self._publish_calibration("ok", keymap)
             return True
         from .calibrate_live import calibrate_frame
 
         keymap, error = calibrate_frame(image, self.config.calibration)
         if keymap is None:
             if error != self._last_calibration_error:
-                logger.error("calibration failed: %s; trying again on later frames, notes go out with "
-                             "fingers unknown meanwhile", error)
-                self.publisher.emit("calibration", {"state": "missing", "error": error})
+                kept = self.assigner.keymap is not None
+                logger.error("calibration failed: %s; trying again on later frames, %s", error,
+                             "keeping the previous key map meanwhile" if kept else "notes go out with fingers "
+                             "unknown meanwhile")
+                self.publisher.emit("calibration", {"state": "ok" if kept else "missing", "error": error,
+                                                    "recalibration": "failed"})
             self._last_calibration_error = error
             return False
         self._recalibrate.clear()
@@ -172,7 +183,9 @@ class Unit:
         self.source.open()
         if self.notes is not None:
             self.notes.open()
-            self._align_clocks()
+            start_at = getattr(self.notes, "start_at", None)
+            if start_at is not None and self.source.realtime:
+                start_at(self.source.started_at)
         self.notifier.ready(f"running: source {self.source.name}")
 
         def tick(progress, metrics):
@@ -187,19 +200,21 @@ class Unit:
             self.close()
 
     def _align_clocks(self) -> None:
-        """Put note onsets on the frame clock (frame.t).
+        """Put note onsets on the frame clock (frame.t counts from the source's opening instant t0).
 
-        Files and scenes replayed in real time start together: the MIDI replay is started at
-        the instant the video started, so both count from zero. Live notes are stamped with
-        time.monotonic() on arrival and live frames count from the source's opening, so their
-        offset is the moment the source opened. camera_latency (how late a frame arrives after
-        the moment it shows) is added for live cameras.
+        Files and scenes replayed in real time start together: the MIDI replay is started at the
+        instant the video started, so both count from zero, as do vision notes (made from frames).
+        A source with a clock of its own says where its onset 0 lies on time.monotonic() (live
+        MIDI: 0, onsets are arrival times; a microphone: its first sample), so a note at onset o
+        happened at origin + o, which a frame shows at t = origin + o - t0 + camera_latency (a live
+        frame is stamped when it arrives, camera_latency after the moment it shows).
         """
-        start_at = getattr(self.notes, "start_at", None)
-        if start_at is not None and self.source.realtime:
-            start_at(self.source.started_at)
-        if self.source.live:
-            self.assigner.clock_offset = self.source.started_at + self.config.notes.camera_latency
+        origin = self.notes.monotonic_origin if self.notes is not None else None
+        if origin is None:
+            self.assigner.clock_offset = 0.0
+            return
+        latency = self.config.notes.camera_latency if self.source.live else 0.0
+        self.assigner.clock_offset = self.source.started_at - origin - latency
 
     def _report_source(self) -> None:
         """Publish the source's state when it changes (a stalled camera goes offline until reopened)."""

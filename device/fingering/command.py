@@ -55,8 +55,11 @@ def _notes(args):
     from ..notes.audio import AudioFileSource
     source = AudioFileSource(args.audio).open()
     notes = []
-    while (due := source.poll(0.5)) is not None:
-        notes += due
+    try:
+        while (due := source.poll(0.5)) is not None:
+            notes += due
+    finally:
+        source.close()
     return notes
 
 

@@ -44,9 +44,10 @@ def transition_cost(hand: str, step: float, gap: float, same_pitch: bool) -> np.
         cost = np.where(same, 0.0, cost + 0.5)
     else:
         cost = np.where(same, 1.5 + 0.3 * abs(step), cost)
-    if gap < CHORD_WINDOW:
+    if gap < CHORD_WINDOW and not same_pitch:
         # In a chord each finger takes one key, and fingers follow the keys' order (a transcribed
-        # chord's notes can arrive in any pitch order, a few ms apart).
+        # chord's notes can arrive in any pitch order, a few ms apart). The same key twice within
+        # the window is one keystroke reported twice: the same finger, at no cost.
         cost = np.where(same | (np.sign(b - a) != np.sign(toward)), np.inf, cost)
     if gap < 0.3:
         cost = cost + np.where(abs(step) > MAX_SPAN[a - 1, b - 1], 6.0, 0.0)
@@ -67,10 +68,11 @@ def viterbi(hand: str, evidence: np.ndarray, positions: list[float], onsets: lis
                                 pitches[i] == pitches[i - 1])
         scores = total[:, None] + ANATOMY_WEIGHT * trans
         back[i] = np.argmin(scores, axis=0)
+        previous = total
         total = scores[back[i], np.arange(5)] + costs[i]
         if not np.isfinite(total).any():  # an impossible chord (more notes than fingers): start afresh
+            back[i] = np.argmin(previous)  # the best history so far, whatever this note's finger
             total = costs[i].copy()
-            back[i] = np.argmin(costs[i - 1])
     path = [int(np.argmin(total))]
     for i in range(n - 1, 0, -1):
         path.append(int(back[i][path[-1]]))

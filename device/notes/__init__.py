@@ -32,6 +32,12 @@ class NoteSource:
 
     name = "notes"
 
+    @property
+    def monotonic_origin(self) -> float | None:
+        """time.monotonic() at onset 0, for sources on a clock of their own (live MIDI, a microphone);
+        None when onsets already count like frame times (files replayed with the video, vision)."""
+        return None
+
     def open(self) -> "NoteSource":
         return self
 

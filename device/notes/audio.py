@@ -167,6 +167,12 @@ class MicrophoneSource(TranscribingSource):
         self._blocks_in: queue.Queue = queue.Queue(maxsize=2000)  # ~45 s of 1024-sample blocks at 44.1 kHz
         self._captured = 0
         self._stream = None
+        self._origin: float | None = None
+
+    @property
+    def monotonic_origin(self) -> float | None:
+        """time.monotonic() of the first captured sample (onsets count from it); None until it arrives."""
+        return self._origin
 
     def _open_audio(self) -> None:
         try:
@@ -192,7 +198,9 @@ class MicrophoneSource(TranscribingSource):
         # PortAudio's thread: copy and hand over, nothing else.
         if self.started is None:
             lag = getattr(time_info, "currentTime", 0.0) - getattr(time_info, "inputBufferAdcTime", 0.0)
-            self.started = time.time() - (lag if 0 < lag < 1 else frames / self.rate)
+            lag = lag if 0 < lag < 1 else frames / self.rate
+            self.started = time.time() - lag
+            self._origin = time.monotonic() - lag
         try:
             self._blocks_in.put_nowait((self._captured, indata[:, 0].copy()))
         except queue.Full:

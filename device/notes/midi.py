@@ -26,6 +26,9 @@ def read_midi_notes(path: str | Path) -> list[NoteEvent]:
     for message in midi:  # iterating a MidiFile merges tracks and gives delta times in seconds
         now += message.time
         if message.type == "note_on" and message.velocity > 0:
+            earlier = sounding.get((message.channel, message.note))
+            if earlier is not None:  # struck again before its note_off: the first note ends here
+                earlier.offset = now
             note = NoteEvent(message.note, now, None, message.velocity, "midi-file")
             sounding[(message.channel, message.note)] = note
             notes.append(note)
@@ -110,6 +113,10 @@ class LiveMidiSource(NoteSource):
         self.connected = threading.Event()
         self.reconnects = 0
         self.last_error = ""
+
+    @property
+    def monotonic_origin(self) -> float:
+        return 0.0  # onsets are time.monotonic() on arrival
 
     def open(self) -> "LiveMidiSource":
         self._connect()

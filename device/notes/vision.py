@@ -21,6 +21,7 @@ BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9),
          (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (17, 18), (18, 19), (19, 20), (0, 17))
 FINGER_HALF_WIDTH = 28.0  # mm: this close to a bone, a sample may be under the finger or its shadow
 MIN_SAMPLES = 3
+MAX_HOLD = 8.0  # s: a key "held" longer was darkened by the light changing, not by a finger
 
 
 def _sample_plane(keymap: KeyMap, midi: int) -> np.ndarray:
@@ -99,7 +100,7 @@ class KeyPressDetector:
             if midi in self._down:
                 # Released only once clearly back up for two frames: a flicker is no new note.
                 self._up[midi] = self._up.get(midi, 0) + 1 if darkening < self.drop / 2 else 0
-                if self._up[midi] >= 2:
+                if self._up[midi] >= 2 or t - self._down[midi].onset > MAX_HOLD:
                     self._down.pop(midi).offset = t
                     self._up[midi] = 0
             elif pressed and finger_on:
