@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import re
 import socket
@@ -186,11 +187,15 @@ def _apply(target: Any, values: dict, prefix: str, from_text: bool = False) -> N
             setattr(target, name, _coerce(value, kind, prefix + name, from_text))
 
 
+# PIANOCAM_* variables that are not config keys: the config file's path, set-up's options.
+_NOT_CONFIG = {"PIANOCAM_CONFIG", "PIANOCAM_SYSTEM_SITE"}
+
+
 def _environment_overrides(environ: dict) -> dict:
     """PIANOCAM_<SECTION>_<KEY> or PIANOCAM_<KEY> into a nested dict of text values."""
     overrides: dict = {}
     for var, text in environ.items():
-        if not var.startswith("PIANOCAM_") or var == "PIANOCAM_CONFIG":
+        if not var.startswith("PIANOCAM_") or var in _NOT_CONFIG:
             continue
         rest = var[len("PIANOCAM_"):].lower()
         section = next((s for s in _SECTIONS if rest.startswith(s + "_")), None)
@@ -266,9 +271,22 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"config key 'mqtt.port' must be 1-65535, got {config.mqtt.port}")
     if any(c in config.mqtt.base_topic for c in "+#") or not config.mqtt.base_topic:
         raise ConfigError(f"config key 'mqtt.base_topic' must be a plain topic, got {config.mqtt.base_topic!r}")
-    for key in ("fps", "read_timeout"):
-        if getattr(config.source, key) <= 0:
-            raise ConfigError(f"config key 'source.{key}' must be positive")
+    positive = {"source.fps": config.source.fps, "source.read_timeout": config.source.read_timeout,
+                "metrics.interval": config.metrics.interval, "mqtt.keepalive": config.mqtt.keepalive,
+                "journal.max_events": config.journal.max_events, "technique.stride": config.technique.stride}
+    for key, value in positive.items():
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"config key '{key}' must be a positive number, got {value!r}")
+    for key, value in {"notes.camera_latency": config.notes.camera_latency, "source.width": config.source.width,
+                       "calibration.drift_interval": config.calibration.drift_interval,
+                       "source.height": config.source.height}.items():
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(f"config key '{key}' must be a finite number ≥ 0, got {value!r}")
+    if config.mqtt.tls:
+        for key in ("ca_file", "cert_file", "key_file"):
+            path = getattr(config.mqtt, key)
+            if path and not os.access(path, os.R_OK):
+                raise ConfigError(f"config key 'mqtt.{key}': cannot read {path}")
 
 
 def describe(config_type: type = Config, prefix: str = "") -> list[tuple[str, str, str]]:

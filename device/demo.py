@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 import sys
 import tempfile
@@ -9,7 +10,7 @@ import threading
 import time
 
 from .broker import EmbeddedBroker
-from .config import load_config
+from .config import ConfigError, load_config
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +26,26 @@ def _summary(progress, metrics: dict) -> str:
             f"dropped {metrics['dropped_frames']}")
 
 
+def _host_port(text: str) -> tuple[str, int]:
+    """HOST, HOST:PORT or [IPv6]:PORT; the port defaults to 1883."""
+    host, port = text, "1883"
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.lstrip(":") or port
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--broker wants HOST or HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
 def run_demo(args) -> int:
     from .unit import Unit
 
     config = load_config(environ={})  # the demo runs on built-in defaults, whatever the environment says
     config.unit_id = args.unit_id
+    if not re.fullmatch(r"[a-z0-9-]+", config.unit_id):
+        raise ConfigError(f"--unit-id must match [a-z0-9-]+, got {config.unit_id!r}")
     config.source.kind = "scene"
     config.source.scene_seed = args.seed
     config.source.scene_keys = args.keys
@@ -41,8 +57,8 @@ def run_demo(args) -> int:
     config.metrics.interval = 1.0
     broker = None
     if args.broker:
-        host, _, port = args.broker.rpartition(":")
-        config.mqtt.host, config.mqtt.port = host or "localhost", int(port)
+        host, port = _host_port(args.broker)
+        config.mqtt.host, config.mqtt.port = host, port
     else:
         broker = EmbeddedBroker().start()
         config.mqtt.host, config.mqtt.port = broker.host, broker.port

@@ -36,12 +36,14 @@ def check_hand_models() -> Check:
 def check_source(config: Config, timeout: float = 10.0) -> Check:
     from .sources import SourceError, open_source
 
+    source = None
     try:
         source = open_source(config.source)
         with source:
             frame = source.read(timeout)
     except SourceError as err:
-        return Check("frame source", False, str(err), _source_fix(config))
+        why = getattr(source, "last_error", "") or str(err)
+        return Check("frame source", False, why, _source_fix(config))
     except Exception as err:  # any failure here is something to report, not to crash on
         return Check("frame source", False, f"{type(err).__name__}: {err}", _source_fix(config))
     if frame is None:
@@ -98,7 +100,12 @@ def check_journal(config: Config) -> Check:
 
 
 def run_checks(config: Config) -> list[Check]:
-    return [check_hand_models(), check_journal(config), check_source(config), check_broker(config)]
+    checks = [check_hand_models(), check_journal(config), check_source(config)]
+    try:
+        checks.append(check_broker(config))
+    except Exception as err:  # a bad TLS file, say: report it as the broker check's failure
+        checks.append(Check("broker", False, f"{type(err).__name__}: {err}", "check the [mqtt] section"))
+    return checks
 
 
 def report(checks: list[Check]) -> str:

@@ -45,13 +45,19 @@ class Journal:
         top = self._db.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
         self._next_seq = max(row[0] if row else 0, top) + 1
         self._reserved = self._next_seq - 1
+        self._count = self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        self._warned_at = 0.0
 
     def next_seq(self) -> int:
         """The next per-unit sequence number; never repeats, even after a crash."""
         with self._lock:
             if self._next_seq > self._reserved:
                 self._reserved = self._next_seq + _SEQ_BLOCK - 1
+                # A reservation must survive a power cut (NORMAL may lose the last commits): a
+                # re-used seq would make subscribers drop new events as duplicates. Once per block.
+                self._db.execute("PRAGMA synchronous=FULL")
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('seq_reserved', ?)", (self._reserved,))
+                self._db.execute("PRAGMA synchronous=NORMAL")
             seq = self._next_seq
             self._next_seq += 1
             return seq
@@ -61,18 +67,21 @@ class Journal:
         with self._lock:
             self._db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
                              (entry.seq, entry.topic, entry.payload, entry.qos, int(entry.retained), time.time()))
-            count = self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-            if count > self.max_events:
-                excess = count - self.max_events
+            self._count += 1
+            if self._count > self.max_events:
+                excess = self._count - self.max_events
                 self._db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)",
                                  (excess,))
+                self._count -= excess
                 self.dropped += excess
-                logger.warning("journal full (%d events): dropped the %d oldest, %d dropped so far",
-                               self.max_events, excess, self.dropped)
+                if time.monotonic() - self._warned_at > 60:  # once a minute, not once a note
+                    self._warned_at = time.monotonic()
+                    logger.warning("journal full (%d events): dropping the oldest, %d dropped so far",
+                                   self.max_events, self.dropped)
 
     def acknowledge(self, seq: int) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM events WHERE seq=?", (seq,))
+            self._count -= self._db.execute("DELETE FROM events WHERE seq=?", (seq,)).rowcount
 
     def pending(self, after: int = 0, limit: int = 500) -> list[Entry]:
         """Unacknowledged events with seq > after, oldest first."""
@@ -82,8 +91,7 @@ class Journal:
         return [Entry(seq, topic, bytes(payload), qos, bool(retained)) for seq, topic, payload, qos, retained in rows]
 
     def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return self._count
 
     def close(self) -> None:
         with self._lock:

@@ -1,7 +1,6 @@
 """The only module that touches MQTT: journals events, delivers them, keeps retained state alive."""
 from __future__ import annotations
 
-import collections
 import logging
 import ssl
 import threading
@@ -37,7 +36,13 @@ class Publisher:
         self._connected = threading.Event()
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._in_flight: collections.deque[tuple[int, mqtt.MQTTMessageInfo]] = collections.deque()
+        # Acknowledgements are matched by message id in on_publish: a message handed to paho just as
+        # the link dropped keeps an error code in its MQTTMessageInfo even after paho resends it.
+        self._ack_lock = threading.Lock()
+        self._in_flight: dict[int, int | None] = {}  # mid -> journalled seq (None: not journalled)
+        self._early: set[int] = set()  # acknowledged before publish() returned their mid
+        self._journal_in_flight = 0
+        self._republish = threading.Event()  # retained state to send again after a (re)connect
         self._sent_upto = 0  # the last journalled seq handed to paho in this process
         self._handlers: dict[str, Callable[[str, dict], None]] = {}
         self._listeners: list[Callable[[str, dict], None]] = []
@@ -48,7 +53,7 @@ class Publisher:
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_publish = lambda *args: self._wake.set()
+        self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
         m = config.mqtt
         if m.username:
@@ -97,9 +102,28 @@ class Publisher:
             if route.retained:
                 self._retained[kind] = payload
             if self.connected:
-                self._client.publish(self.topic(kind), payload, qos=route.qos, retain=route.retained)
-                self.sent += 1
+                self._publish(self.topic(kind), payload, route.qos, route.retained)
         return seq
+
+    def _publish(self, topic: str, payload: bytes, qos: int, retain: bool, seq: int | None = None):
+        """Hand one message to paho and remember its id, so its acknowledgement finds it."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        self.sent += 1
+        if qos == 0 and info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return info  # paho drops a QoS 0 message it could not send: no acknowledgement will come
+        with self._ack_lock:
+            if info.mid in self._early:
+                self._early.discard(info.mid)
+                acked = True
+            else:
+                self._in_flight[info.mid] = seq
+                acked = False
+            if seq is not None and not acked:
+                self._journal_in_flight += 1
+        if acked and seq is not None:
+            self.journal.acknowledge(seq)
+            self.acknowledged += 1
+        return info
 
     def on_command(self, name: str, handler: Callable[[str, dict], dict]) -> None:
         """Answer `cmd/<name>` requests; subscriptions are renewed on every connect."""
@@ -154,19 +178,26 @@ class Publisher:
                          self.config.mqtt.host, self.config.mqtt.port, reason_code)
             return
         logger.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
-        if not self.announce:
-            self._connected.set()
-            return
-        online = envelope(self.unit_id, self.journal.next_seq(), self._online())
-        client.publish(self.topic("status"), encode(online), qos=1, retain=True)
-        for kind, payload in list(self._retained.items()):
-            if kind == "status":
-                continue  # just published afresh
-            route = ROUTES[kind]
-            client.publish(self.topic(kind), payload, qos=route.qos, retain=True)
         for name in self._handlers:
             client.subscribe(self.topic(f"cmd/{name}"), qos=1)
         self._connected.set()
+        # paho resends what it still holds from before the drop right after this callback; the
+        # retained state goes out from the sender thread, after those, so stale state cannot win.
+        if self.announce:
+            self._republish.set()
+        self._wake.set()
+
+    def _on_publish(self, client, userdata, mid, reason_code=None, properties=None):
+        with self._ack_lock:
+            if mid not in self._in_flight:
+                self._early.add(mid)
+                return
+            seq = self._in_flight.pop(mid)
+            if seq is not None:
+                self._journal_in_flight -= 1
+        if seq is not None:
+            self.journal.acknowledge(seq)
+            self.acknowledged += 1
         self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
@@ -192,7 +223,7 @@ class Publisher:
         except Exception as err:  # a bad request gets an error response, never a crash
             body = {"ok": False, "error": str(err)}
         body["transaction"] = transaction
-        client.publish(response_topic, encode(envelope(self.unit_id, self.journal.next_seq(), body)), qos=1)
+        self._publish(response_topic, encode(envelope(self.unit_id, self.journal.next_seq(), body)), 1, False)
 
     # --- the sender thread: hands journalled events to paho in order, collects acknowledgements ---
 
@@ -200,27 +231,32 @@ class Publisher:
         while not self._stopping.is_set():
             self._wake.wait(timeout=0.5)
             self._wake.clear()
-            while self._in_flight and self._in_flight[0][1].is_published():
-                seq, _ = self._in_flight.popleft()
-                self.journal.acknowledge(seq)
-                self.acknowledged += 1
-            # Acknowledgements can arrive out of order behind an unacknowledged head.
-            for seq, info in [item for item in self._in_flight if item[1].is_published()]:
-                self._in_flight.remove((seq, info))
-                self.journal.acknowledge(seq)
-                self.acknowledged += 1
+            try:
+                self._send_once()
+            except Exception:  # the sender must outlive anything paho throws at it
+                logger.exception("MQTT sender: unexpected error; carrying on")
+                time.sleep(0.5)
+
+    def _send_once(self) -> None:
+        if not self.connected:
+            return
+        if self._republish.is_set():
+            self._republish.clear()
+            online = envelope(self.unit_id, self.journal.next_seq(), self._online())
+            self._publish(self.topic("status"), encode(online), 1, True)
+            for kind, payload in list(self._retained.items()):
+                if kind != "status":  # just published afresh
+                    self._publish(self.topic(kind), payload, ROUTES[kind].qos, True)
+        room = _MAX_IN_FLIGHT - self._journal_in_flight
+        if room <= 0:
+            return
+        # paho keeps and re-sends whatever it was handed across reconnects, so each entry is
+        # handed over once per process; a restarted process replays the whole journal.
+        for entry in self.journal.pending(after=self._sent_upto, limit=room):
             if not self.connected:
-                continue
-            room = _MAX_IN_FLIGHT - len(self._in_flight)
-            if room <= 0:
-                continue
-            # paho keeps and re-sends whatever it was handed across reconnects, so each entry is
-            # handed over once per process; a restarted process replays the whole journal.
-            for entry in self.journal.pending(after=self._sent_upto, limit=room):
-                info = self._client.publish(entry.topic, entry.payload, qos=entry.qos, retain=entry.retained)
-                self._in_flight.append((entry.seq, info))
-                self._sent_upto = entry.seq
-                self.sent += 1
+                break
+            self._publish(entry.topic, entry.payload, entry.qos, entry.retained, seq=entry.seq)
+            self._sent_upto = entry.seq
 
     def _notify(self, kind: str, payload: bytes) -> None:
         for listener in self._listeners:

@@ -172,6 +172,10 @@ class Unit:
                                   keys_seen=result["keys_seen"], reason=result["reason"])
 
     def run(self, seconds: float | None = None, every_second=None, handle_signals: bool = True) -> Progress:
+        if self.config.unit_id in ("raspberrypi", "localhost", "debian", "ubuntu", "jetson"):
+            # Units imaged from one card share this name: their topics, client ids and seq collide.
+            logger.warning("unit_id %r is a stock hostname; give each unit its own (unit_id in the config)",
+                           self.config.unit_id)
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop_event.set())

@@ -52,6 +52,7 @@ class FrameSource:
         self.dropped = 0
         self.reopens = 0
         self.online = False
+        self.last_error = ""  # why the source last failed to open
         self._latest: Frame | None = None
         self._delivered = -1
         self._ended = False
@@ -79,8 +80,16 @@ class FrameSource:
 
     # --- the interface every stage uses ---
     def open(self) -> "FrameSource":
-        self._open()
-        self.online = True
+        try:
+            self._open()
+            self.online = True
+        except SourceError as err:
+            if not self.live:
+                raise
+            # A camera missing at boot (late USB enumeration, unplugged) is retried like one that
+            # stalls, so the daemon runs on and reports it offline instead of exiting.
+            self.last_error = str(err)
+            logger.error("%s; will keep trying", err)
         self._t0 = time.monotonic()
         if self.realtime:
             self._thread = threading.Thread(target=self._capture_loop, name=f"capture-{self.name}", daemon=True)
@@ -195,5 +204,7 @@ class FrameSource:
         try:
             self._open()
             self.online = True
+            self.last_error = ""
         except Exception as err:
+            self.last_error = str(err)
             logger.warning("%s: reopen failed: %s", self.name, err)

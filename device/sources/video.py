@@ -17,8 +17,10 @@ class VideoFileSource(FrameSource):
     """A recorded video file, or a stream URL (treated as live: reopened when it stalls)."""
 
     def __init__(self, uri: str, fps: float | None = None, realtime: bool = True, loop: bool = False):
+        if uri.startswith("file://"):
+            uri = uri[len("file://"):]
         self.uri = uri
-        self.live = "://" in uri and not uri.startswith("file://")
+        self.live = "://" in uri
         if not self.live and not Path(uri).is_file():
             raise SourceError(f"video file not found: {uri}")
         super().__init__(name=uri, fps=fps or 30.0, realtime=realtime, loop=loop)

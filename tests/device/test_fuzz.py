@@ -64,6 +64,7 @@ class RecordingClient:
 
     def publish(self, topic, payload, qos=0, retain=False):
         self.published.append((topic, payload))
+        return type("Info", (), {"rc": 0, "mid": len(self.published)})()
 
 
 @settings(max_examples=300, deadline=None)
@@ -76,7 +77,7 @@ def test_command_payloads_always_get_one_response(tmp_path_factory, payload, nam
     config.unit_id = "fuzz"
     publisher = Publisher(config, Journal(tmp_path_factory.mktemp("j") / "j.sqlite"))
     publisher.on_command("status", lambda n, request: {"frames": 1})
-    client = RecordingClient()
+    client = publisher._client = RecordingClient()
     publisher._on_message(client, None, FakeMessage(f"pianocam/fuzz/cmd/{name}", payload))
     assert len(client.published) == 1
     topic, body = client.published[0]

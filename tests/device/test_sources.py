@@ -11,6 +11,8 @@ from pianocam.device.sources import FrameSource, SourceError, SourceTimeout, ope
 from pianocam.device.sources.picamera import PiCameraSource
 from pianocam.device.sources.video import V4L2Source, VideoFileSource
 
+from ..conftest import wait_until
+
 
 @pytest.fixture
 def numbered_video(tmp_path):
@@ -61,9 +63,16 @@ def test_missing_or_broken_files_are_named(tmp_path):
         VideoFileSource(str(junk)).open()
 
 
-def test_missing_camera_is_named():
-    with pytest.raises(SourceError, match="/dev/video63"):
-        V4L2Source("/dev/video63", 640, 480, 30).open()
+def test_missing_camera_is_named_and_retried_not_fatal():
+    camera = V4L2Source("/dev/video63", 640, 480, 30, reopen_after=0.2)
+    camera.open()  # a camera missing at boot must not stop the daemon
+    try:
+        assert not camera.online and "/dev/video63" in camera.last_error
+        with pytest.raises(SourceTimeout):
+            camera.read(timeout=0.5)
+        assert wait_until(lambda: camera.reopens >= 1, 5)  # and it keeps trying
+    finally:
+        camera.close()
 
 
 class FlakyCamera(FrameSource):
