@@ -122,7 +122,13 @@ class FrameSource:
     def close(self) -> None:
         self._stop.set()
         if self._thread:
-            self._thread.join(timeout=2)
+            self._thread.join(timeout=5)
+            if self._thread.is_alive():
+                # Still inside a blocking read (a stalled stream): releasing the capture under it
+                # can crash the native library; leave it to the process's exit.
+                logger.warning("%s: capture thread still reading; not releasing the device under it", self.name)
+                self.online = False
+                return
         self._close()
         self.online = False
 
