@@ -3,22 +3,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WHITE_WIDTH = 23.5
-WHITE_LENGTH = 150.0
-BLACK_WIDTH = 13.7
-BLACK_LENGTH = 95.0
-OCTAVE_WIDTH = 7 * WHITE_WIDTH
+# One geometry for the renderer and the unit (device/keyboard.py), so rendered truth and key maps agree.
+from ..keyboard import BLACK_KEY_LENGTH as BLACK_LENGTH
+from ..keyboard import BLACK_KEY_WIDTH as BLACK_WIDTH
+from ..keyboard import OCTAVE_WIDTH, STANDARD_LOWEST, is_black, note_name
+from ..keyboard import WHITE_KEY_LENGTH as WHITE_LENGTH
+from ..keyboard import WHITE_KEY_WIDTH as WHITE_WIDTH
 
 # Where a fingertip lands, measured from the back edge (the fallboard) towards the
 # player: white keys are struck on the wide front part, black keys near their front.
 WHITE_PRESS_DEPTH = 122.0
 BLACK_PRESS_DEPTH = 68.0
 
-LOWEST_MIDI = {49: 36, 61: 36, 76: 28, 88: 21}
+LOWEST_MIDI = STANDARD_LOWEST
 
-NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _WHITE_STEP = (0, None, 1, None, 2, 3, None, 4, None, 5, None, 6)
-_BLACK_KEYS = frozenset((1, 3, 6, 8, 10))
 
 
 @dataclass(frozen=True)
@@ -44,14 +43,6 @@ class Key:
     def press_point(self) -> tuple[float, float]:
         depth = BLACK_PRESS_DEPTH if self.black else WHITE_PRESS_DEPTH
         return (0.5 * (self.x0 + self.x1), depth)
-
-
-def note_name(midi: int) -> str:
-    return f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
-
-
-def is_black(midi: int) -> bool:
-    return midi % 12 in _BLACK_KEYS
 
 
 def white_index(midi: int) -> int:
