@@ -19,7 +19,7 @@ import numpy as np
 import soundfile
 
 from pianocam.device.notes import note_name
-from pianocam.device.notes.evaluate import score_notes
+from pianocam.device.notes.evaluate import score_notes, sequence_match
 from pianocam.device.notes.resample import Resampler
 from pianocam.device.notes.transcribe import Transcriber, load_model
 from pianocam.device.scene import Scene, SceneSpec
@@ -65,16 +65,6 @@ def transcribe(path: Path, session, **options) -> tuple[list, float, float]:
         notes += transcriber.feed(resampler.feed(audio[i:i + block]))
     notes += transcriber.feed(resampler.feed(np.zeros(0, np.float32), final=True)) + transcriber.finish()
     return notes, len(audio) / rate, time.perf_counter() - began
-
-
-def sequence_match(truth: list[int], pitches: list[int]) -> int:
-    """Longest common subsequence of two pitch sequences: notes found in order, when onsets are unknown."""
-    row = [0] * (len(pitches) + 1)
-    for t in truth:
-        prev = 0
-        for j, p in enumerate(pitches):
-            prev, row[j + 1] = row[j + 1], prev + 1 if t == p else max(row[j + 1], row[j])
-    return row[-1]
 
 
 def main() -> None:

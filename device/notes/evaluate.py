@@ -48,3 +48,13 @@ def score_notes(truth: list[tuple[int, float]], estimated: list[tuple[int, float
     pairs = match_notes(truth, estimated, tolerance)
     error = sum(estimated[j][1] - truth[i][1] for i, j in pairs) / len(pairs) if pairs else 0.0
     return NoteScore(len(truth), len(estimated), len(pairs), error)
+
+
+def sequence_match(truth: list[int], pitches: list[int]) -> int:
+    """Longest common subsequence of two pitch sequences: notes found in order, when onsets are unknown."""
+    row = [0] * (len(pitches) + 1)
+    for t in truth:
+        prev = 0
+        for j, p in enumerate(pitches):
+            prev, row[j + 1] = row[j + 1], prev + 1 if t == p else max(row[j + 1], row[j])
+    return row[-1]

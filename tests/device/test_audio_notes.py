@@ -13,7 +13,7 @@ import soundfile
 from pianocam.device.notes import audio
 from pianocam.device.notes.audio import AudioFileSource, MicrophoneSource
 from pianocam.device.notes.decode import decode_notes, drop_octave_ghosts
-from pianocam.device.notes.evaluate import score_notes
+from pianocam.device.notes.evaluate import score_notes, sequence_match
 from pianocam.device.notes.resample import Resampler
 from pianocam.device.notes.transcribe import Transcriber, model_path
 from pianocam.device.sources import SourceError
@@ -62,15 +62,6 @@ def collect(source, timeout: float = 0.2) -> list[tuple[float, object]]:
         while (notes := source.poll(timeout)) is not None:
             got += [(time.time(), n) for n in notes]
     return got
-
-
-def lcs(a: list[int], b: list[int]) -> int:
-    row = [0] * (len(b) + 1)
-    for x in a:
-        prev = 0
-        for j, y in enumerate(b):
-            prev, row[j + 1] = row[j + 1], prev + 1 if x == y else max(row[j + 1], row[j])
-    return row[-1]
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +152,8 @@ def test_real_clip_ode_to_joy_from_mp3(clip_wav):
     notes = [n for _, n in collect(AudioFileSource(clip_wav))]
     pitches = [n.pitch for n in notes]
     # Measured: all 30 melody notes in order and no extra note.
-    assert lcs(ODE_TO_JOY, pitches) >= 28, pitches
-    assert len(pitches) - lcs(ODE_TO_JOY, pitches) <= 3, pitches
+    assert sequence_match(ODE_TO_JOY, pitches) >= 28, pitches
+    assert len(pitches) - sequence_match(ODE_TO_JOY, pitches) <= 3, pitches
 
 
 def test_missing_microphone_is_named():
