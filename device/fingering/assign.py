@@ -41,8 +41,10 @@ class Fingering:
                 "confidence": round(self.confidence, 3), "source": self.note.source}
 
 
-def _window(frames: list[Hands], t: float) -> list[Hands]:
-    return [h for h in frames if t - BEFORE_S <= h.t <= t + AFTER_S]
+def _window(frames: list[Hands], times: np.ndarray, t: float) -> list[Hands]:
+    """The frames (sorted by time, with their times) that show the key at an onset at frame time t."""
+    lo, hi = np.searchsorted(times, [t - BEFORE_S, t + AFTER_S + 1e-9])
+    return frames[lo:hi]
 
 
 def _choose_hand(evidence: np.ndarray) -> str | None:
@@ -60,11 +62,10 @@ def assign_fingers(notes: list[NoteEvent], frames: list[Hands], keymap: KeyMap,
     evidence, hands = [], []
     for note in notes:
         t = note.onset - clock_offset
-        lo, hi = np.searchsorted(times, [t - BEFORE_S, t + AFTER_S + 1e-9])
         if keymap.key(note.pitch) is None:
             ev = np.full((2, 5), np.inf)  # a key the camera does not see
         else:
-            ev = note_evidence(frames[lo:hi], keymap, note.pitch)
+            ev = note_evidence(_window(frames, times, t), keymap, note.pitch)
         evidence.append(ev)
         hands.append(_choose_hand(ev))
     results: list[Fingering | None] = [None] * len(notes)
@@ -107,8 +108,7 @@ def estimate_clock_offset(notes: list[NoteEvent], frames: list[Hands], keymap: K
         distances = []
         for note in sample:
             t = note.onset - offset
-            lo, hi = np.searchsorted(times, [t - BEFORE_S, t + AFTER_S + 1e-9])
-            distances.append(float(note_evidence(frames[lo:hi], keymap, note.pitch).min()))
+            distances.append(float(note_evidence(_window(frames, times, t), keymap, note.pitch).min()))
         scores.append(float(np.median(np.minimum(distances, 10.0))))
     scores = np.array(scores)
     good = scores <= scores.min() + max(0.02, 0.1 * scores.min())
@@ -157,7 +157,8 @@ class FingerAssigner:
         t = note.onset - self.clock_offset
         if self.keymap is None or self.keymap.key(note.pitch) is None:  # uncalibrated, or a key out of view
             return Fingering(note, None, None, 0.0, float("inf"))
-        evidence = note_evidence(_window(list(self._frames), t), self.keymap, note.pitch)
+        frames = list(self._frames)
+        evidence = note_evidence(_window(frames, np.array([h.t for h in frames]), t), self.keymap, note.pitch)
         side = _choose_hand(evidence)
         if side is None:
             return Fingering(note, None, None, 0.0, float(evidence.min()))
