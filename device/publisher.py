@@ -30,7 +30,11 @@ class Publisher:
         self.base = config.mqtt.base_topic
         self.sent = 0
         self.acknowledged = 0
-        self._retained: dict[str, bytes] = {}
+        # kind -> (payload, the connection it last went out on): retained state is sent once per
+        # connection, so a subscriber never sees one seq twice on a steady link.
+        self._retained: dict[str, tuple[bytes, int]] = {}
+        self._retained_lock = threading.Lock()
+        self._connection = 0  # counts successful connects
         self.last_error = ""  # why the broker last refused us, for logs and `pianocam doctor`
         self._status: dict = {}  # fields shown beside state=online (room, source state, ...)
         self._connected = threading.Event()
@@ -98,11 +102,14 @@ class Publisher:
         if route.journalled:
             self.journal.append(Entry(seq, self.topic(kind), payload, route.qos, route.retained))
             self._wake.set()
-        else:
-            if route.retained:
-                self._retained[kind] = payload
-            if self.connected:
-                self._publish(self.topic(kind), payload, route.qos, route.retained)
+        elif route.retained:
+            with self._retained_lock:
+                connection = self._connection if self.connected else -1
+                self._retained[kind] = (payload, connection)
+                if connection >= 0:
+                    self._publish(self.topic(kind), payload, route.qos, True)
+        elif self.connected:
+            self._publish(self.topic(kind), payload, route.qos, False)
         return seq
 
     def _publish(self, topic: str, payload: bytes, qos: int, retain: bool, seq: int | None = None):
@@ -180,6 +187,7 @@ class Publisher:
         logger.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
         for name in self._handlers:
             client.subscribe(self.topic(f"cmd/{name}"), qos=1)
+        self._connection += 1
         self._connected.set()
         # paho resends what it still holds from before the drop right after this callback; the
         # retained state goes out from the sender thread, after those, so stale state cannot win.
@@ -244,9 +252,12 @@ class Publisher:
             self._republish.clear()
             online = envelope(self.unit_id, self.journal.next_seq(), self._online())
             self._publish(self.topic("status"), encode(online), 1, True)
-            for kind, payload in list(self._retained.items()):
-                if kind != "status":  # just published afresh
-                    self._publish(self.topic(kind), payload, ROUTES[kind].qos, True)
+            with self._retained_lock:
+                for kind, (payload, connection) in self._retained.items():
+                    # status was just published afresh; the rest once per connection
+                    if kind != "status" and connection != self._connection:
+                        self._publish(self.topic(kind), payload, ROUTES[kind].qos, True)
+                        self._retained[kind] = (payload, self._connection)
         room = _MAX_IN_FLIGHT - self._journal_in_flight
         if room <= 0:
             return

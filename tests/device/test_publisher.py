@@ -126,3 +126,27 @@ def test_bad_command_gets_an_error_response_not_a_crash(mosquitto, tmp_path):
     client.loop_stop()
     publisher.stop()
     watcher.stop()
+
+
+def test_retained_state_goes_out_once_per_connection(mosquitto, tmp_path):
+    # CI caught one calibration message delivered twice with one seq: emitted just after connect,
+    # then re-sent by the sender's after-connect re-publish of retained state.
+    config = _config(mosquitto.port, tmp_path)
+    inbox = Inbox()
+    watcher = Watcher(mosquitto.host, mosquitto.port, unit_id=config.unit_id, on_message=inbox)
+    assert watcher.start()
+    publisher = Publisher(config, Journal(config.journal_path()))
+    publisher.emit("calibration", {"state": "ok"})  # before any connection: kept for the connect
+    publisher.start()
+    assert inbox.wait_for("calibration", 1)[0]["state"] == "ok"
+    publisher.emit("calibration", {"state": "drifted"})
+    assert inbox.wait_for("calibration", 2)[1]["state"] == "drifted"
+    # The sender handles an after-connect re-publish late, as when on_connect raced an emit.
+    publisher._republish.set()
+    publisher._wake.set()
+    time.sleep(1.0)
+    publisher.stop()
+    watcher.stop()
+    seqs = [p["seq"] for topic, p in inbox.messages]
+    assert len(seqs) == len(set(seqs)), seqs
+    assert [p["state"] for p in inbox.wait_for("calibration", 2)] == ["ok", "drifted"]
