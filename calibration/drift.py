@@ -40,19 +40,45 @@ def check_drift(keymap: KeyMap, image: np.ndarray, threshold: float = DRIFT_THRE
     if not len(mapped_black):
         result["reason"] = "the map has no black keys"
         return result
-    backs = keymap.to_plane([b.back for b in row])
-    errors = []
-    for x, y in backs:
-        nearest = mapped_black[np.argmin(np.abs((mapped_black + 0.5) * SEMITONE_WIDTH - x))]
-        dx = x - (nearest + 0.5) * SEMITONE_WIDTH
-        errors.append(np.hypot(dx, y) / WHITE_KEY_WIDTH)
-    errors = np.array(errors)
-    # Stray dark bars (a sleeve, a shadow) are not keys: judge on the better half-plus.
-    errors = np.sort(errors)[:max(MIN_KEYS, int(np.ceil(0.8 * len(errors))))]
-    mean = float(np.mean(errors))
+    backs = np.asarray(keymap.to_plane([b.back for b in row]), float)
+    centres = (mapped_black + 0.5) * SEMITONE_WIDTH
+    keep = max(MIN_KEYS, int(np.ceil(0.8 * len(backs))))
+
+    def errors_after(shift: float) -> np.ndarray:
+        """Each black key's distance (white-key widths) to the map's nearest, the row moved by shift."""
+        dx = np.min(np.abs(backs[:, :1] - shift - centres[None, :]), axis=1)
+        return np.hypot(dx, backs[:, 1]) / WHITE_KEY_WIDTH
+
+    def trimmed(errors: np.ndarray) -> float:
+        # Stray dark bars (a sleeve, a shadow) are not keys: judge on the better 80 %.
+        return float(np.mean(np.sort(errors)[:keep]))
+
+    errors = errors_after(0.0)
+    mean = trimmed(errors)
+    # A camera knocked sideways by some semitones lines most black keys up with other black keys
+    # (the 2-and-3 pattern repeats in parts: 3 of 5 per octave at 2 semitones, 4 of 5 at 5 or 7),
+    # so nearest-key errors alone can look fine. Find the sideways shift under which the most
+    # black keys fit the map, within an octave either way (an octave shift only shows at the ends);
+    # it must fit clearly more keys than no shift does, since sleeves and shadows fit nowhere.
+    shifts = np.arange(-12.0, 12.0001, 0.05) * SEMITONE_WIDTH
+    table = [errors_after(shift) for shift in shifts]
+    fits = np.array([int(np.sum(e <= threshold)) for e in table])
+    costs = np.array([trimmed(e) for e in table])
+    candidates = np.flatnonzero(fits == fits.max())
+    best_index = candidates[np.argmin(costs[candidates])]
+    best = float(shifts[best_index])
+    fit_still = int(np.sum(errors <= threshold))
+    shifted = (abs(best) / WHITE_KEY_WIDTH > threshold
+               and fits[best_index] >= fit_still + max(2, int(np.ceil(0.1 * len(backs)))))
     result.update(keys_seen=len(row), mean_error_key_widths=round(mean, 3),
                   max_error_key_widths=round(float(np.max(errors)), 3),
-                  state="drifted" if mean > threshold else "ok")
-    if mean > threshold:
+                  shift_key_widths=round(best / WHITE_KEY_WIDTH, 2) if shifted else 0.0,
+                  state="drifted" if mean > threshold or shifted else "ok")
+    if shifted:
+        side = "right" if best > 0 else "left"
+        result["reason"] = (f"the keys lie {abs(best) / WHITE_KEY_WIDTH:.2f} white-key widths to the {side} "
+                            f"of the map: {fits[best_index]} of {len(backs)} black keys fit it shifted so, "
+                            f"{fit_still} as it is")
+    elif mean > threshold:
         result["reason"] = f"black keys lie {mean:.2f} white-key widths from the map on average"
     return result

@@ -167,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--describe", action="store_true", help="list every key, its default and what it does")
     p.set_defaults(func=cmd_config)
-    p = sub.add_parser("doctor", help="check camera, broker, hand models and journal; say what to fix",
-                       description="Check what the unit needs, one line each; exit 1 if anything fails.")
+    p = sub.add_parser("doctor", help="check camera, key map, broker, models and journal; say what to fix",
+                       description="Check what the unit needs, one line each; exit 1 if anything fails. "
+                                   "Read-only: it writes no key map. To check an installed unit as its "
+                                   "service sees it, run the command systemd/install.sh prints.")
     p.add_argument("--config", metavar="FILE", help="TOML config file (default $PIANOCAM_CONFIG, else built-in)")
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
     p.set_defaults(func=cmd_doctor)

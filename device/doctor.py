@@ -33,7 +33,8 @@ def check_hand_models() -> Check:
     return Check("hand models", True, f"mediapipe {mediapipe.__version__}, bundled models present")
 
 
-def check_source(config: Config, timeout: float = 10.0) -> Check:
+def check_source(config: Config, timeout: float = 10.0, frames: list | None = None) -> Check:
+    """Open the camera and read one frame; the frame goes into `frames` for the calibration check."""
     from .sources import SourceError, open_source
 
     source = None
@@ -49,7 +50,67 @@ def check_source(config: Config, timeout: float = 10.0) -> Check:
     if frame is None:
         return Check("frame source", False, f"{source.name} gave no frame", _source_fix(config))
     width, height = frame.size
+    if frames is not None:
+        frames.append(frame.image)
     return Check("frame source", True, f"{source.name}: {width}x{height}")
+
+
+def check_calibration(config: Config, image=None) -> Check:
+    """Is there a key map, does it fit the camera, and does the keyboard still lie where it says?
+
+    Read-only: the unit writes the map itself when it starts without one.
+    """
+    from .calibrate_live import calibrate_frame
+    from .keyboard import KeyMap
+
+    path = config.keymap_path()
+    recalibrate = (f"pianocam calibrate --source <camera> --out {path} (add --overlay check.png to see it), "
+                   "or send cmd/recalibrate to the running unit")
+    if not path.exists():
+        if image is None:
+            return Check("calibration", False, f"no key map at {path} and no frame to map one from",
+                         "fix the frame source first")
+        keymap, error = calibrate_frame(image, config.calibration)
+        if keymap is None:
+            return Check("calibration", False, f"no key map at {path}, and this frame cannot be mapped: {error}",
+                         "point the camera straight down at the whole keyboard, or give calibration.keys, "
+                         "calibration.lowest / first_c, or map it by hand: pianocam calibrate --corners ...")
+        return Check("calibration", True, f"no key map yet; the unit will map {len(keymap.keys)} keys "
+                     f"({keymap.keys[0].name}–{keymap.keys[-1].name}) from its first frame into {path}")
+    try:
+        keymap = KeyMap.load(path)
+    except (ValueError, KeyError, OSError) as err:
+        return Check("calibration", False, f"{path} unusable: {err}", recalibrate)
+    what = f"{path}: {len(keymap.keys)} keys {keymap.keys[0].name}–{keymap.keys[-1].name}" + \
+        (" (partial)" if keymap.partial else "")
+    if image is None:
+        return Check("calibration", True, f"{what}; not compared with the camera (no frame)")
+    from pianocam.calibration.drift import check_drift
+
+    drift = check_drift(keymap, image)
+    if drift["state"] == "drifted":
+        return Check("calibration", False, f"{what}, but the camera has moved: {drift['reason']}", recalibrate)
+    if drift["state"] == "unknown":
+        return Check("calibration", True, f"{what}; too few keys in view to compare ({drift['reason']})")
+    return Check("calibration", True, f"{what}; matches the camera (mean error "
+                 f"{drift['mean_error_key_widths']:.2f} key widths over {drift['keys_seen']} black keys)")
+
+
+def check_technique_model(config: Config) -> Check:
+    """Load the technique model as the unit would: sha256, schema and shapes checked."""
+    c = config.technique
+    if not c.enabled:
+        return Check("technique", True, "disabled (technique.enabled = false)")
+    from .runtime import ManifestError
+    from .technique import DEFAULT_MODEL_DIR, TechniqueEstimator
+
+    folder = c.model_dir or DEFAULT_MODEL_DIR
+    try:
+        TechniqueEstimator(folder, precision=c.precision, stride=c.stride, fmt=c.format)
+    except ManifestError as err:
+        return Check("technique", False, str(err), "re-export the model (pianocam export technique) or set "
+                     "technique.model_dir to a folder with a matching manifest; the rest of the unit runs without it")
+    return Check("technique", True, f"{folder}: {c.precision} {c.format} model loaded, manifest and sha256 match")
 
 
 def _source_fix(config: Config) -> str:
@@ -100,7 +161,10 @@ def check_journal(config: Config) -> Check:
 
 
 def run_checks(config: Config) -> list[Check]:
-    checks = [check_hand_models(), check_journal(config), check_source(config)]
+    frames: list = []
+    checks = [check_hand_models(), check_technique_model(config), check_journal(config),
+              check_source(config, frames=frames)]
+    checks.append(check_calibration(config, frames[0] if frames else None))
     try:
         checks.append(check_broker(config))
     except Exception as err:  # a bad TLS file, say: report it as the broker check's failure

@@ -52,4 +52,11 @@ fi
 run "$prefix/.venv/bin/pianocam" config --config "$etc/pianocam.toml"
 run systemctl daemon-reload
 run systemctl enable --now pianocam.service
-echo "installed: systemctl status pianocam; $prefix/.venv/bin/pianocam doctor --config $etc/pianocam.toml"
+# The doctor runs as the service would (its user and groups, state directory, credentials),
+# so it sees the same camera permissions, journal and key map.
+credential=""
+[ -n "$password_file" ] && credential="-p LoadCredential=mqtt.password:$etc/mqtt.password "
+echo "installed: systemctl status pianocam"
+echo "check it:  sudo systemd-run --pipe --wait --collect -p User=pianocam -p Group=pianocam" \
+     "-p SupplementaryGroups='video audio' -p StateDirectory=pianocam -p CacheDirectory=pianocam" \
+     "${credential}-E PIANOCAM_CONFIG=$etc/pianocam.toml $prefix/.venv/bin/pianocam doctor"

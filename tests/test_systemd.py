@@ -38,3 +38,16 @@ def test_installer_dry_run_writes_the_config_it_was_given():
     bad = subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), "--dry-run", "--unit-id", "Room 9"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unit-id" in bad.stderr
+
+
+def test_installer_prints_a_doctor_that_runs_as_the_service_does():
+    result = subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), "--dry-run", "--password-file",
+                             str(ROOT / "README.md")], capture_output=True, text=True, timeout=60)
+    doctor = next(line for line in result.stdout.splitlines() if line.startswith("check it:"))
+    assert doctor.endswith("pianocam doctor") and "systemd-run" in doctor
+    service = dict(line.split("=", 1) for line in (ROOT / "systemd" / "pianocam.service").read_text().splitlines()
+                   if "=" in line and not line.startswith("#"))
+    for key in ("User", "Group", "StateDirectory", "CacheDirectory"):
+        assert f"-p {key}={service[key]} " in doctor, key
+    assert f"-p SupplementaryGroups='{service['SupplementaryGroups']}'" in doctor
+    assert "LoadCredential=mqtt.password:" in doctor and f"-E {service['Environment']} " in doctor

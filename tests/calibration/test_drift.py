@@ -33,6 +33,20 @@ def test_knocked_camera_is_drifted(calibrated):
     assert check_drift(keymap, rotated)["state"] == "drifted"
 
 
+@pytest.mark.parametrize("white_keys", [1.0, 1.2, 2.0, -1.0])
+def test_camera_moved_by_about_a_key_is_drifted(calibrated, white_keys):
+    # Moved by about a key, most black keys line up with a neighbour: nearest-key errors alone
+    # passed this as ok (a "2-3 keys off" overlay). The sideways-shift search must catch it.
+    scene, keymap = calibrated
+    image, _ = scene.frame(50)
+    pixels = white_keys * keymap.white_key_width_px
+    moved = cv2.warpAffine(image, np.float32([[1, 0, pixels], [0, 1, 0]]), image.shape[1::-1])
+    report = check_drift(keymap, moved)
+    assert report["state"] == "drifted", report
+    assert report["shift_key_widths"] == pytest.approx(white_keys, abs=0.3)
+    assert ("right" if white_keys > 0 else "left") in report["reason"]
+
+
 def test_no_keys_visible_is_unknown_not_drifted(calibrated):
     _, keymap = calibrated
     report = check_drift(keymap, np.full((540, 960, 3), 60, np.uint8))

@@ -1,15 +1,20 @@
-"""`pianocam doctor` against a real broker, a missing broker, and a missing camera."""
+"""`pianocam doctor` against a real broker, a missing broker and camera, key maps and models."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+import numpy as np
+
+from pianocam.device.calibrate_live import calibrate_frame
 from pianocam.device.config import load_config
-from pianocam.device.doctor import check_broker, check_hand_models, check_source
+from pianocam.device.doctor import (check_broker, check_calibration, check_hand_models, check_source,
+                                    check_technique_model)
+from pianocam.device.technique import DEFAULT_MODEL_DIR
 from pianocam.device.publisher import Watcher
 
 from ..conftest import Inbox
-
 
 
 def test_hand_models_are_bundled():
@@ -47,3 +52,54 @@ def test_source_check_reads_a_frame(tmp_path, monkeypatch):
     config = load_config(environ={"PIANOCAM_SOURCE_SCENE_SECONDS": "1"})
     check = check_source(config)
     assert check.ok and "960x540" in check.detail
+
+
+def _scene_frame(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    frames = []
+    assert check_source(load_config(environ={"PIANOCAM_SOURCE_SCENE_SECONDS": "1"}), frames=frames).ok
+    return frames[0]
+
+
+def test_calibration_check_maps_compares_and_notices_a_moved_camera(tmp_path, monkeypatch):
+    image = _scene_frame(tmp_path, monkeypatch)
+    keymap_path = tmp_path / "keymap.json"
+    # The rendered hands hide the left end, so the keyboard size is given, as in `pianocam demo`.
+    config = load_config(environ={"PIANOCAM_CALIBRATION_KEYMAP": str(keymap_path), "PIANOCAM_CALIBRATION_KEYS": "61"})
+
+    # No map yet: the doctor says what the unit will map, and writes nothing.
+    check = check_calibration(config, image)
+    assert check.ok and "61 keys (C2–C7)" in check.detail, check.detail
+    assert not keymap_path.exists()
+
+    keymap, error = calibrate_frame(image, config.calibration)
+    keymap.save(keymap_path)
+    check = check_calibration(config, image)
+    assert check.ok and "matches the camera" in check.detail, check.detail
+
+    # The camera knocked 30 px sideways: the map no longer fits.
+    moved = np.roll(image, 30, axis=1)
+    check = check_calibration(config, moved)
+    assert not check.ok and "moved" in check.detail and "calibrate" in check.fix
+
+    keymap_path.write_text("{not json")
+    check = check_calibration(config, image)
+    assert not check.ok and "unusable" in check.detail and str(keymap_path) in check.detail
+
+    # No map and a frame of something else: what was not found, and how to fix it.
+    keymap_path.unlink()
+    noise = np.random.default_rng(0).integers(0, 255, image.shape, dtype=np.uint8)
+    check = check_calibration(config, noise)
+    assert not check.ok and "cannot be mapped" in check.detail and "corners" in check.fix
+
+
+def test_technique_check_loads_the_model_and_names_a_mismatch(tmp_path):
+    assert check_technique_model(load_config(environ={})).ok
+    broken = tmp_path / "technique"
+    shutil.copytree(DEFAULT_MODEL_DIR, broken)
+    artifact = broken / "technique.int8.onnx"
+    artifact.write_bytes(artifact.read_bytes()[:-16] + bytes(16))
+    check = check_technique_model(load_config(environ={"PIANOCAM_TECHNIQUE_MODEL_DIR": str(broken)}))
+    assert not check.ok and "sha256" in check.detail and "export" in check.fix
+    off = check_technique_model(load_config(environ={"PIANOCAM_TECHNIQUE_ENABLED": "false"}))
+    assert off.ok and "disabled" in off.detail
