@@ -284,6 +284,54 @@
     }
   }
 
+  // --- commands: a button publishes cmd/<name> with a transaction id; the unit answers on cmd/<name>/response ---
+  const COMMANDS = {
+    start_session: ["New session", () => "started; counts start from zero"],
+    stop_session: ["End session", (r) => `ended after ${r.session && r.session.notes != null ? r.session.notes : "?"} notes`],
+    check_calibration: ["Check calibration", () => "the next frame is compared with the key map"],
+    recalibrate: ["Recalibrate", () => "the keys are mapped afresh from the next frame"],
+  };
+  const pending = new Map();  // transaction -> {name, timer}
+  let client = null;
+
+  function showCommand(text, cls) {
+    const line = document.getElementById("command-result");
+    line.textContent = text;
+    line.className = `command-result ${cls || ""}`;
+  }
+
+  function sendCommand(name) {
+    const [label] = COMMANDS[name];
+    const transaction = `${name}-${Date.now().toString(36)}-${Math.random().toString(16).slice(2, 8)}`;
+    // A unit that is offline, or a login the broker lets read but not publish, never answers.
+    const timer = setTimeout(() => {
+      pending.delete(transaction);
+      showCommand(`${label}: no answer from the unit (offline, or this login may not send commands)`, "bad");
+    }, 5000);
+    pending.set(transaction, { name, timer });
+    showCommand(`${label}: sent…`, "dim");
+    client.publish(`${s.base}/${s.unit}/cmd/${name}`, JSON.stringify({ transaction }), { qos: 1 });
+  }
+
+  function commandAnswered(p) {
+    const entry = p && pending.get(p.transaction);
+    if (!entry) return;  // another viewer's command
+    clearTimeout(entry.timer);
+    pending.delete(p.transaction);
+    const [label, describe] = COMMANDS[entry.name];
+    if (p.ok) showCommand(`${label}: ${describe(p)}`, "ok");
+    else showCommand(`${label} refused: ${p.error || "no reason given"}`, "bad");
+  }
+
+  function enableControls() {
+    const online = state.status && state.status.state === "online" && document.getElementById("conn").dataset.state === "connected";
+    document.querySelectorAll("#controls button").forEach((b) => { b.disabled = !online; });
+  }
+
+  document.querySelectorAll("#controls button").forEach((b) => {
+    b.addEventListener("click", () => sendCommand(b.dataset.command));
+  });
+
   // --- messages ---------------------------------------------------------------------------------
   drawKeyboard(36, 96);  // 61 keys from C2 until the calibration says otherwise
   renderGauge("left");
@@ -291,9 +339,10 @@
   renderStatus();
   renderSession();
 
-  const kinds = ["status", "metrics", "note", "technique", "session", "calibration", "skill"];
-  Pianocam.connect(s, kinds.map((k) => `${s.unit}/${k}`), (unitId, kind, p) => {
+  const kinds = ["status", "metrics", "note", "technique", "session", "calibration", "skill", "cmd/+/response"];
+  client = Pianocam.connect(s, kinds.map((k) => `${s.unit}/${k}`), (unitId, kind, p) => {
     if (unitId !== s.unit) return;
+    if (kind.startsWith("cmd/")) { commandAnswered(p); return; }
     state.lastMessage = Date.now();
     switch (kind) {
       case "note": if (p) addNote(p); break;
@@ -309,9 +358,10 @@
       }
       case "session": state.session = p; state.sessionAt = Date.now(); renderSession(); break;
       case "skill": state.skill = p; renderSession(); break;
-      case "status": state.status = p; renderStatus(); break;
+      case "status": state.status = p; renderStatus(); enableControls(); break;
       case "metrics": state.metrics = p; renderStatus(); break;
     }
   });
-  setInterval(() => { renderStatus(); renderSession(); }, 1000);
+  enableControls();
+  setInterval(() => { renderStatus(); renderSession(); enableControls(); }, 1000);
 })();

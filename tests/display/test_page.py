@@ -239,6 +239,15 @@ def test_unit_and_classroom_views(broker, live_unit, browser):
         page.wait_for_function("Number(document.querySelector('#session-notes').textContent) > 0", timeout=10_000)
         _shot(page, "unit-desktop.png")
 
+        # The buttons send commands to the live unit, which answers on cmd/<name>/response.
+        page.click('#controls button[data-command="start_session"]')
+        page.wait_for_function("document.querySelector('#command-result').textContent.startsWith('New session: "
+                               "started')", timeout=5_000)
+        assert "ok" in page.get_attribute("#command-result", "class")
+        page.click('#controls button[data-command="check_calibration"]')
+        page.wait_for_function("document.querySelector('#command-result').textContent.startsWith('Check calibration:"
+                               " the next frame')", timeout=5_000)
+
         # Phone in portrait: the same view in one column.
         phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                     has_touch=True).new_page()
@@ -276,6 +285,11 @@ def test_unit_and_classroom_views(broker, live_unit, browser):
         room.click('.tile[data-unit="practice-1"]')
         room.wait_for_url(lambda url: "unit=practice-1" in url, timeout=5_000)
         room.wait_for_function("document.querySelector('#room').textContent === 'Practice 1'", timeout=5_000)
+        # practice-1 is online but nothing answers its commands: the page says so instead of waiting forever.
+        room.wait_for_selector('#controls button[data-command="recalibrate"]:not([disabled])', timeout=5_000)
+        room.click('#controls button[data-command="recalibrate"]')
+        room.wait_for_function("document.querySelector('#command-result').textContent.includes('no answer')",
+                               timeout=8_000)
         assert not errors, errors
     finally:
         units.stop()
