@@ -81,6 +81,7 @@ class Unit:
         self.publisher.on_command("start_session", self._cmd_start_session)
         self.publisher.on_command("stop_session", self._cmd_stop_session)
         self._recalibrate = threading.Event()
+        self._fresh_calibration = False
         self._last_calibration_error = ""
 
     def _load_technique(self):
@@ -124,7 +125,10 @@ class Unit:
             return True
         from .calibrate_live import calibrate_frame
 
-        keymap, error = calibrate_frame(image, self.config.calibration)
+        # A recalibration keeps the numbering of the map it replaces (a knocked camera makes
+        # calibration.first_c stale), unless asked for a fresh start after moving the camera on purpose.
+        previous = None if self._fresh_calibration else self.assigner.keymap
+        keymap, error = calibrate_frame(image, self.config.calibration, previous=previous)
         if keymap is None:
             if error != self._last_calibration_error:
                 kept = self.assigner.keymap is not None
@@ -136,6 +140,7 @@ class Unit:
             self._last_calibration_error = error
             return False
         self._recalibrate.clear()
+        self._fresh_calibration = False
         self._last_calibration_error = ""
         self.assigner.keymap = keymap
         try:
@@ -235,7 +240,11 @@ class Unit:
                 "session": self.pipeline.session.summary()}
 
     def _cmd_recalibrate(self, name: str, request: dict) -> dict:
-        """Map the keys afresh from the next frame (after the camera was moved on purpose)."""
+        """Map the keys afresh from the next frame; {"fresh": true} forgets the old map's numbering."""
+        fresh = request.get("fresh", False)
+        if not isinstance(fresh, bool):
+            raise ValueError("'fresh' must be true or false")
+        self._fresh_calibration = fresh
         self._recalibrate.set()
         self.pipeline.request_calibration()
         return {"queued": True}
