@@ -111,6 +111,7 @@ class MqttConfig:
 class JournalConfig:
     path: str = _doc("SQLite journal of events not yet acknowledged; empty = <state dir>/journal.sqlite", "")
     max_events: int = _doc("oldest events are dropped, counted and logged beyond this many", 100_000)
+    max_age_days: float = _doc("events waiting longer than this are dropped, counted and logged (0: no limit)", 30.0)
 
 
 @dataclass

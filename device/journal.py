@@ -27,10 +27,12 @@ class Entry:
 class Journal:
     """Durable, ordered, bounded backlog of outgoing events, and the unit's seq counter."""
 
-    def __init__(self, path: str | Path, max_events: int = 100_000):
+    def __init__(self, path: str | Path, max_events: int = 100_000, max_age: float = 0.0):
         self.path = Path(path)
         self.max_events = max_events
+        self.max_age = max_age  # seconds; 0 keeps events until max_events pushes them out
         self.dropped = 0
+        self._expired_at = 0.0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -47,6 +49,8 @@ class Journal:
         self._reserved = self._next_seq - 1
         self._count = self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
         self._warned_at = 0.0
+        with self._lock:
+            self._expire()
 
     def next_seq(self) -> int:
         """The next per-unit sequence number; never repeats, even after a crash."""
@@ -68,6 +72,8 @@ class Journal:
             self._db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
                              (entry.seq, entry.topic, entry.payload, entry.qos, int(entry.retained), time.time()))
             self._count += 1
+            if time.monotonic() - self._expired_at > 60:  # a scan a minute, not one per note
+                self._expire()
             if self._count > self.max_events:
                 excess = self._count - self.max_events
                 self._db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)",
@@ -78,6 +84,18 @@ class Journal:
                     self._warned_at = time.monotonic()
                     logger.warning("journal full (%d events): dropping the oldest, %d dropped so far",
                                    self.max_events, self.dropped)
+
+    def _expire(self) -> None:
+        """Drop events older than max_age (a unit cut off from its broker for weeks); lock held."""
+        self._expired_at = time.monotonic()
+        if self.max_age <= 0 or not self._count:
+            return
+        gone = self._db.execute("DELETE FROM events WHERE created < ?", (time.time() - self.max_age,)).rowcount
+        if gone:
+            self._count -= gone
+            self.dropped += gone
+            logger.warning("journal: dropped %d events older than %.1f days, %d dropped so far",
+                           gone, self.max_age / 86400, self.dropped)
 
     def acknowledge(self, seq: int) -> None:
         with self._lock:

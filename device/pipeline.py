@@ -80,6 +80,7 @@ class Pipeline:
         self.progress = Progress()
         self.timeouts = 0
         self.queue_depth: Callable[[], int] = lambda: 0
+        self.queue_dropped: Callable[[], int] = lambda: 0  # events the journal's bounds dropped
 
     def step(self) -> Hands | None:
         """Process one frame; None when the source has ended."""
@@ -186,6 +187,7 @@ class Pipeline:
         return {"fps": self.timer.fps(), "frames": self.progress.frames,
                 "dropped_frames": self.source.dropped, "read_timeouts": self.timeouts,
                 "source_online": self.source.online, "queue_depth": self.queue_depth(),
+                "queue_dropped": self.queue_dropped(),
                 "latency_ms": self.timer.latency(), "cpu_temperature": cpu_temperature()}
 
     def run(self, stop: threading.Event | None = None, seconds: float | None = None,

@@ -55,7 +55,8 @@ class Unit:
 
     def __init__(self, config: Config, source: FrameSource | None = None):
         self.config = config
-        self.journal = Journal(config.journal_path(), config.journal.max_events)
+        self.journal = Journal(config.journal_path(), config.journal.max_events,
+                               max_age=config.journal.max_age_days * 86400)
         self.publisher = Publisher(config, self.journal)
         self.source = source or open_source(config.source)
         self.tracker = HandTracker.from_config(config.tracker)
@@ -68,6 +69,7 @@ class Unit:
                                  read_timeout=config.source.read_timeout,
                                  notes=self.notes, assigner=self.assigner, technique=self.technique)
         self.pipeline.queue_depth = self.publisher.pending
+        self.pipeline.queue_dropped = lambda: self.journal.dropped
         # A microphone's clock is known only once its first sample is in: align on every batch.
         self.pipeline.before_notes = self._align_clocks
         self.pipeline.on_first_frame = self._calibrate_if_needed

@@ -42,3 +42,21 @@ def test_bounded_drops_oldest_and_counts(tmp_path):
         journal.append(Entry(seqs[-1], "t", b"x", 1, False))
     assert [e.seq for e in journal.pending()] == seqs[2:]
     assert journal.dropped == 2
+
+
+def test_events_older_than_max_age_are_dropped_and_counted(tmp_path, caplog):
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    old = [journal.next_seq() for _ in range(3)]
+    for seq in old:
+        journal.append(Entry(seq, "t", b"x", 1, False))
+    # Three events from a unit cut off from its broker for 40 days.
+    journal._db.execute("UPDATE events SET created = created - ?", (40 * 86400,))
+    fresh = journal.next_seq()
+    journal.append(Entry(fresh, "t", b"y", 1, False))
+    journal.close()
+    with caplog.at_level("WARNING"):
+        reopened = Journal(path, max_age=30 * 86400)
+    assert [e.seq for e in reopened.pending()] == [fresh] and len(reopened) == 1
+    assert reopened.dropped == 3 and "older than 30.0 days" in caplog.text
+    assert Journal(tmp_path / "other.sqlite", max_age=0).dropped == 0  # 0: no age limit
