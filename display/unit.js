@@ -241,6 +241,10 @@
     rows.push(...fact("Latency", total ? `${fmt.num(total.p50, 0)} ms · p95 ${fmt.num(total.p95, 0)} ms` : "–", "", "latency"));
     rows.push(...fact("Dropped", m ? `${m.dropped_frames ?? 0} of ${m.frames ?? 0} frames` : "–",
                       m && m.dropped_frames > 0.05 * (m.frames || 1) ? "warn" : "", "dropped"));
+    if (m && (m.queue_depth || m.queue_dropped)) {  // events waiting in the journal, or lost to its bounds
+      rows.push(...fact("Journal", `${m.queue_depth ?? 0} waiting${m.queue_dropped ? ` · ${m.queue_dropped} dropped` : ""}`,
+                        m.queue_dropped ? "warn" : "", "journal"));
+    }
     if (m && m.cpu_temperature != null) {
       rows.push(...fact("CPU", `${fmt.num(m.cpu_temperature, 0)} °C`, m.cpu_temperature > 75 ? "warn" : "", "cpu"));
     }
