@@ -1,9 +1,12 @@
 """Drift check on rendered frames: a still camera stays ok, a camera moved sideways is caught.
 
 For each of the calibration benchmark's settings (61/76/88 keys, tilt ±15°, rotation ±10°,
-four lightings, hands over the keys) the keys are mapped from one frame (keyboard size given,
-or the leftmost C in view when neither end is, as an installer would), then `check_drift` judges later frames of the same camera (hands
-moved on) and the same frames moved sideways (half a white key to 7 semitones) or rotated 2°.
+four lightings, hands over the keys) the scene is rendered wider than the camera sees, and the
+camera's view is a 960-px window of it: a sideways move is the window moved (half a white key to
+an octave), so keys the map never had come into view as they would. The keys are mapped from one
+frame of the centred window (keyboard size given, or the leftmost C in view when neither end is,
+as an installer would); `check_drift` then judges later frames (hands moved on) of the centred
+window, of moved windows, and of the centred window rotated 2°.
 A still frame called drifted is a false alarm; a moved one called ok is a miss; "unknown"
 (too few black keys in view) is counted apart. Then the real one-hand clip from ../shared/data
 (a phone over a keyboard): mapped from its first frame, judged every second.
@@ -17,6 +20,7 @@ import importlib.util
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -42,11 +46,26 @@ MOVES = {"still": None, "0.5 key": 0.5, "1 key": 1.0, "2 semis": 7 / 6, "-2 semi
          "rotate 2°": "rotate"}
 
 
-def moved(image: np.ndarray, move, key_px: float) -> np.ndarray:
-    h, w = image.shape[:2]
-    if move == "rotate":
-        return cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0), (w, h))
-    return cv2.warpAffine(image, np.float32([[1, 0, move * key_px], [0, 1, 0]]), (w, h))
+MARGIN = 200  # px of scene beyond each side of the camera's view: more than an octave's move
+VIEW = 960
+
+
+def wide(spec):
+    """The same scene rendered wider at the same scale: the camera's view is its middle VIEW px."""
+    width = VIEW + 2 * MARGIN
+    return replace(spec, width=width, distance=spec.distance * width / VIEW)
+
+
+def view(image: np.ndarray, move, key_px: float) -> np.ndarray:
+    """What the camera sees after a move: the window shifted (keys move right for move > 0), or rotated."""
+    if move is None or move == "rotate":
+        centred = image[:, MARGIN:MARGIN + VIEW]
+        if move is None:
+            return np.ascontiguousarray(centred)
+        h, w = centred.shape[:2]
+        return cv2.warpAffine(centred, cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0), (w, h))
+    left = MARGIN - int(round(move * key_px))
+    return np.ascontiguousarray(image[:, left:left + VIEW])
 
 
 def main(argv=None) -> int:
@@ -58,10 +77,11 @@ def main(argv=None) -> int:
     times = []
     skipped = 0
     for spec, index in settings(args.frames, args.seed):
-        scene = Scene(spec)
-        image, _ = scene.frame(index)
+        scene = Scene(wide(spec))
+        image = view(scene.frame(index)[0], None, 0.0)
         # What an installer knows: the keyboard's size, else the leftmost C in view.
-        visible_cs = sorted(k["midi"] for k in scene.keys if k["visible"] and k["midi"] % 12 == 0)
+        visible_cs = sorted(k["midi"] for k in scene.keys if k["visible"] and k["midi"] % 12 == 0
+                            and MARGIN <= k["center"][0] < MARGIN + VIEW and 0 <= k["center"][1] < image.shape[0])
         keymap = None
         for hints in ({"keys": spec.keys}, {"first_c": visible_cs[0]} if visible_cs else None):
             try:
@@ -77,7 +97,7 @@ def main(argv=None) -> int:
             frame, _ = scene.frame(later)
             for name, move in MOVES.items():
                 t0 = time.perf_counter()
-                report = check_drift(keymap, frame if move is None else moved(frame, move, key_px))
+                report = check_drift(keymap, view(frame, move, key_px))
                 times.append((time.perf_counter() - t0) * 1000)
                 verdicts[name][report["state"]] += 1
     header = f"{'camera':>10} {'checks':>6} {'ok':>5} {'drifted':>8} {'unknown':>8}  {'verdict right':>13}"

@@ -44,10 +44,13 @@ def check_drift(keymap: KeyMap, image: np.ndarray, threshold: float = DRIFT_THRE
     centres = (mapped_black + 0.5) * SEMITONE_WIDTH
     keep = max(MIN_KEYS, int(np.ceil(0.8 * len(backs))))
 
+    def sideways_after(shift: float) -> np.ndarray:
+        """Each black key's sideways distance (white-key widths) to the map's nearest, the row moved by shift."""
+        return np.min(np.abs(backs[:, :1] - shift - centres[None, :]), axis=1) / WHITE_KEY_WIDTH
+
     def errors_after(shift: float) -> np.ndarray:
         """Each black key's distance (white-key widths) to the map's nearest, the row moved by shift."""
-        dx = np.min(np.abs(backs[:, :1] - shift - centres[None, :]), axis=1)
-        return np.hypot(dx, backs[:, 1]) / WHITE_KEY_WIDTH
+        return np.hypot(sideways_after(shift), backs[:, 1] / WHITE_KEY_WIDTH)
 
     def trimmed(errors: np.ndarray) -> float:
         # Stray dark bars (a sleeve, a shadow) are not keys: judge on the better 80 %.
@@ -57,19 +60,26 @@ def check_drift(keymap: KeyMap, image: np.ndarray, threshold: float = DRIFT_THRE
     mean = trimmed(errors)
     # A camera knocked sideways by some semitones lines most black keys up with other black keys
     # (the 2-and-3 pattern repeats in parts: 3 of 5 per octave at 2 semitones, 4 of 5 at 5 or 7),
-    # so nearest-key errors alone can look fine. Find the sideways shift under which the most
-    # black keys fit the map, within an octave either way (an octave shift only shows at the ends);
-    # it must fit clearly more keys than no shift does, since sleeves and shadows fit nowhere.
+    # so nearest-key errors alone can look fine. Find the sideways shift under which the largest
+    # share of black keys fits the map, within an octave either way (an octave shift only shows at
+    # the ends). Shares count only keys that land within the map's span under that shift: a real
+    # move brings keys the map never had into view on one side, and they fit under no shift.
+    # Sleeves and shadows fit nowhere either, so the best shift must fit a clearly larger share.
+    span = (centres.min() - SEMITONE_WIDTH, centres.max() + SEMITONE_WIDTH)
     shifts = np.arange(-12.0, 12.0001, 0.05) * SEMITONE_WIDTH
-    table = [errors_after(shift) for shift in shifts]
-    fits = np.array([int(np.sum(e <= threshold)) for e in table])
-    costs = np.array([trimmed(e) for e in table])
-    candidates = np.flatnonzero(fits == fits.max())
-    best_index = candidates[np.argmin(costs[candidates])]
+    shares, fitting, costs = np.zeros(len(shifts)), np.zeros(len(shifts)), np.full(len(shifts), np.inf)
+    for i, shift in enumerate(shifts):
+        inside = (backs[:, 0] - shift >= span[0]) & (backs[:, 0] - shift <= span[1])
+        if inside.sum() >= max(MIN_KEYS, 0.6 * len(backs)):  # a shift that leaves most keys off the map says little
+            e = sideways_after(shift)[inside]  # a move up or down the keys is the mean error's to judge
+            fitting[i] = np.sum(e <= threshold)
+            shares[i], costs[i] = fitting[i] / len(e), trimmed(e) if len(e) >= keep else float(np.mean(e))
+    # Best share; among equal shares the shift that keeps the most keys fitting, then the closest fit.
+    best_index = min(np.flatnonzero(shares >= shares.max() - 1e-9), key=lambda i: (-fitting[i], costs[i]))
     best = float(shifts[best_index])
-    fit_still = int(np.sum(errors <= threshold))
-    shifted = (abs(best) / WHITE_KEY_WIDTH > threshold
-               and fits[best_index] >= fit_still + max(2, int(np.ceil(0.1 * len(backs)))))
+    still_index = int(np.argmin(np.abs(shifts)))
+    shifted = (abs(best) / WHITE_KEY_WIDTH > threshold and shares[best_index] >= 0.75
+               and shares[best_index] >= shares[still_index] + 0.1)
     result.update(keys_seen=len(row), mean_error_key_widths=round(mean, 3),
                   max_error_key_widths=round(float(np.max(errors)), 3),
                   shift_key_widths=round(best / WHITE_KEY_WIDTH, 2) if shifted else 0.0,
@@ -77,8 +87,8 @@ def check_drift(keymap: KeyMap, image: np.ndarray, threshold: float = DRIFT_THRE
     if shifted:
         side = "right" if best > 0 else "left"
         result["reason"] = (f"the keys lie {abs(best) / WHITE_KEY_WIDTH:.2f} white-key widths to the {side} "
-                            f"of the map: {fits[best_index]} of {len(backs)} black keys fit it shifted so, "
-                            f"{fit_still} as it is")
+                            f"of the map: {shares[best_index]:.0%} of the black keys fit it shifted so, "
+                            f"{shares[still_index]:.0%} as it is")
     elif mean > threshold:
         result["reason"] = f"black keys lie {mean:.2f} white-key widths from the map on average"
     return result

@@ -41,9 +41,8 @@ def calibrate_frame(image, calibration_config, previous: KeyMap | None = None) -
     usable = previous is not None and tuple(previous.image_size) == tuple(image.shape[1::-1])
     if not usable or (keymap is not None and not keymap.partial):
         return (keymap, "") if keymap is not None else (None, error)
-    try:
-        relative = keymap or detect_keymap(image, first_c=60)  # any octave; the previous map corrects it
-    except ValueError:
+    relative = keymap or _any_octave(image)  # the previous map corrects the octave
+    if relative is None:
         return None, error
     octave = octave_from_previous(relative, previous)
     if octave is None or (keymap is not None and octave == 0):
@@ -60,10 +59,23 @@ def calibrate_frame(image, calibration_config, previous: KeyMap | None = None) -
     if keymap is not None:
         logger.warning("the config's hints number this view %s octave(s) off the previous key map: the camera has "
                        "moved, so the previous map's numbering is kept (leftmost C in view now %s; update "
-                       "calibration.first_c)", -octave, note_name(first_c))
+                       "calibration.first_c, or send cmd/recalibrate {\"fresh\": true} if the old map was wrong)",
+                       -octave, note_name(first_c))
     else:
         logger.info("numbered from the previous key map: leftmost C in view is %s", note_name(first_c))
     return renumbered, ""
+
+
+def _any_octave(image) -> KeyMap | None:
+    """The keys numbered in some octave: as the ends suggest, else with C4 as the leftmost C."""
+    from pianocam.calibration.detect import detect_keymap
+
+    for hints in ({}, {"first_c": 60}):
+        try:
+            return detect_keymap(image, **hints)
+        except ValueError:
+            continue
+    return None
 
 
 def octave_from_previous(keymap: KeyMap, previous: KeyMap) -> int | None:

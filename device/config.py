@@ -111,7 +111,10 @@ class MqttConfig:
 class JournalConfig:
     path: str = _doc("SQLite journal of events not yet acknowledged; empty = <state dir>/journal.sqlite", "")
     max_events: int = _doc("oldest events are dropped, counted and logged beyond this many", 100_000)
-    max_age_days: float = _doc("events waiting longer than this are dropped, counted and logged (0: no limit)", 30.0)
+    # Off by default: a Pi has no real-time clock, and when NTP sets its clock weeks forward after a
+    # long power-off, events journalled before the sync would look weeks old.
+    max_age_days: float = _doc("events waiting longer than this are dropped, counted and logged; 0: no limit "
+                               "(the default, safe on units without a real-time clock)", 0.0)
 
 
 @dataclass

@@ -43,6 +43,7 @@ class Journal:
             "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL,"
             " payload BLOB NOT NULL, qos INTEGER NOT NULL, retained INTEGER NOT NULL, created REAL NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS events_created ON events (created)")  # the age bound's scan
         row = self._db.execute("SELECT value FROM meta WHERE key='seq_reserved'").fetchone()
         top = self._db.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
         self._next_seq = max(row[0] if row else 0, top) + 1

@@ -253,11 +253,12 @@ class Publisher:
             online = envelope(self.unit_id, self.journal.next_seq(), self._online())
             self._publish(self.topic("status"), encode(online), 1, True)
             with self._retained_lock:
+                current = self._connection  # read once: a reconnect meanwhile asks for its own round
                 for kind, (payload, connection) in self._retained.items():
                     # status was just published afresh; the rest once per connection
-                    if kind != "status" and connection != self._connection:
+                    if kind != "status" and connection != current:
                         self._publish(self.topic(kind), payload, ROUTES[kind].qos, True)
-                        self._retained[kind] = (payload, self._connection)
+                        self._retained[kind] = (payload, current)
         room = _MAX_IN_FLIGHT - self._journal_in_flight
         if room <= 0:
             return

@@ -83,7 +83,9 @@ class Unit:
         self.publisher.on_command("start_session", self._cmd_start_session)
         self.publisher.on_command("stop_session", self._cmd_stop_session)
         self._recalibrate = threading.Event()
-        self._fresh_calibration = False
+        # (requests so far, fresh): a request that arrives while a map is being made is not lost.
+        self._recalibration = (0, False)
+        self._recalibration_lock = threading.Lock()
         self._last_calibration_error = ""
 
     def _load_technique(self):
@@ -129,7 +131,9 @@ class Unit:
 
         # A recalibration keeps the numbering of the map it replaces (a knocked camera makes
         # calibration.first_c stale), unless asked for a fresh start after moving the camera on purpose.
-        previous = None if self._fresh_calibration else self.assigner.keymap
+        with self._recalibration_lock:
+            request, fresh = self._recalibration
+        previous = None if fresh else self.assigner.keymap
         keymap, error = calibrate_frame(image, self.config.calibration, previous=previous)
         if keymap is None:
             if error != self._last_calibration_error:
@@ -141,8 +145,10 @@ class Unit:
                                                     "recalibration": "failed"})
             self._last_calibration_error = error
             return False
-        self._recalibrate.clear()
-        self._fresh_calibration = False
+        with self._recalibration_lock:
+            if self._recalibration[0] == request:  # else asked again meanwhile: map once more
+                self._recalibrate.clear()
+                self._recalibration = (request, False)
         self._last_calibration_error = ""
         self.assigner.keymap = keymap
         try:
@@ -246,8 +252,11 @@ class Unit:
         fresh = request.get("fresh", False)
         if not isinstance(fresh, bool):
             raise ValueError("'fresh' must be true or false")
-        self._fresh_calibration = fresh
-        self._recalibrate.set()
+        with self._recalibration_lock:
+            count, pending_fresh = self._recalibration
+            # A plain request does not cancel a fresh one still waiting.
+            self._recalibration = (count + 1, fresh or (pending_fresh and self._recalibrate.is_set()))
+            self._recalibrate.set()
         self.pipeline.request_calibration()
         return {"queued": True}
 

@@ -306,12 +306,13 @@
 
   function sendCommand(name) {
     const [label] = COMMANDS[name];
+    if (!client || !client.connected) { showCommand(`${label}: not sent, the page is not connected`, "bad"); return; }
     const transaction = `${name}-${Date.now().toString(36)}-${Math.random().toString(16).slice(2, 8)}`;
     // A unit that is offline, or a login the broker lets read but not publish, never answers.
     const timer = setTimeout(() => {
       pending.delete(transaction);
       showCommand(`${label}: no answer from the unit (offline, or this login may not send commands)`, "bad");
-    }, 5000);
+    }, 8000);
     pending.set(transaction, { name, timer });
     showCommand(`${label}: sent…`, "dim");
     client.publish(`${s.base}/${s.unit}/cmd/${name}`, JSON.stringify({ transaction }), { qos: 1 });

@@ -57,6 +57,7 @@ run systemctl enable --now pianocam.service
 credential=""
 [ -n "$password_file" ] && credential="-p LoadCredential=mqtt.password:$etc/mqtt.password "
 echo "installed: systemctl status pianocam"
+echo "check it (stop the service first: it holds the camera; start it again after):"
 echo "check it:  sudo systemd-run --pipe --wait --collect -p User=pianocam -p Group=pianocam" \
      "-p SupplementaryGroups='video audio' -p StateDirectory=pianocam -p CacheDirectory=pianocam" \
      "${credential}-E PIANOCAM_CONFIG=$etc/pianocam.toml $prefix/.venv/bin/pianocam doctor"
