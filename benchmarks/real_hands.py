@@ -1,7 +1,8 @@
 """Hand tracking on real footage: the 37 annotated piano-cover frames and the real clips in ../shared/data.
 
-Prints, per complexity, how many annotated hands MediaPipe found (landmark centroid inside the
-box), how many of those got the right side, false detections, and ms per frame.
+Prints, per complexity and tiling (tracker.tiles: 1 whole frame, 2 overlapping halves), how many
+annotated hands MediaPipe found (landmark centroid inside the box), how many of those got the right
+side, false detections, and ms per frame.
 Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data]
 """
 from __future__ import annotations
@@ -25,10 +26,10 @@ def boxes(xml_path: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
             for o in tree.findall("object")]
 
 
-def annotated_frames(data: Path, complexity: int) -> dict:
+def annotated_frames(data: Path, complexity: int, tiles: int = 1) -> dict:
     found = right_side = truth = extra = 0
     times = []
-    tracker = HandTracker(model_complexity=complexity, static=True)
+    tracker = HandTracker(model_complexity=complexity, static=True, tiles=tiles)
     for image_path in sorted(p for p in (data / "real" / "hands").glob("*.jpg") if p.with_suffix(".xml").exists()):
         image = cv2.imread(str(image_path))
         expected = boxes(image_path.with_suffix(".xml"))
@@ -52,9 +53,9 @@ def annotated_frames(data: Path, complexity: int) -> dict:
             "ms": statistics.median(times)}
 
 
-def clip(path: Path, complexity: int) -> dict:
+def clip(path: Path, complexity: int, tiles: int = 1) -> dict:
     capture = cv2.VideoCapture(str(path))
-    tracker = HandTracker(model_complexity=complexity)
+    tracker = HandTracker(model_complexity=complexity, tiles=tiles)
     frames = with_hand = 0
     times = []
     while True:
@@ -76,18 +77,21 @@ def main() -> None:
     args = parser.parse_args()
     cv2.setNumThreads(1)
     print("annotated real frames (static mode)")
-    print(f"{'complexity':>10} {'hands':>6} {'found':>6} {'rate':>7} {'side ok':>8} {'extra':>6} {'ms/frame':>9}")
+    print(f"{'complexity':>10} {'tiles':>5} {'hands':>6} {'found':>6} {'rate':>7} {'side ok':>8} {'extra':>6} "
+          f"{'ms/frame':>9}")
     for complexity in (0, 1):
-        r = annotated_frames(args.data, complexity)
-        print(f"{complexity:>10} {r['hands']:>6} {r['found']:>6} {r['found'] / r['hands']:>7.1%} "
-              f"{r['side_ok'] / max(r['found'], 1):>8.1%} {r['extra']:>6} {r['ms']:>9.1f}")
+        for tiles in (1, 2):
+            r = annotated_frames(args.data, complexity, tiles)
+            print(f"{complexity:>10} {tiles:>5} {r['hands']:>6} {r['found']:>6} {r['found'] / r['hands']:>7.1%} "
+                  f"{r['side_ok'] / max(r['found'], 1):>8.1%} {r['extra']:>6} {r['ms']:>9.1f}")
     print("\nreal clips (video/tracking mode)")
-    print(f"{'clip':44} {'complexity':>10} {'frames':>7} {'with hand':>10} {'ms/frame':>9}")
+    print(f"{'clip':44} {'complexity':>10} {'tiles':>5} {'frames':>7} {'with hand':>10} {'ms/frame':>9}")
     for path in sorted((args.data / "real" / "clips").glob("*.mp4")):
         for complexity in (0, 1):
-            r = clip(path, complexity)
-            print(f"{path.name:44} {complexity:>10} {r['frames']:>7} {r['with_hand'] / max(r['frames'], 1):>10.1%} "
-                  f"{r['ms']:>9.1f}")
+            for tiles in (1, 2):
+                r = clip(path, complexity, tiles)
+                print(f"{path.name:44} {complexity:>10} {tiles:>5} {r['frames']:>7} "
+                      f"{r['with_hand'] / max(r['frames'], 1):>10.1%} {r['ms']:>9.1f}")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ class TrackerConfig:
     min_detection_confidence: float = _doc("palm detector threshold", 0.5)
     min_tracking_confidence: float = _doc("landmark tracking threshold before re-detection", 0.5)
     mirrored: bool = _doc("the image is mirrored (selfie view); top-down cameras are not", False)
+    tiles: int = _doc("1: MediaPipe sees the whole frame; 2: two overlapping halves, for a wide view where "
+                      "hands are small (a whole 88-key keyboard); about twice the tracking time", 1)
 
 
 @dataclass
@@ -258,6 +260,7 @@ def _validate(config: Config) -> None:
         "source.kind": (config.source.kind, ("scene", "video", "v4l2", "picamera")),
         "source.scene_keys": (config.source.scene_keys, (49, 61, 76, 88)),
         "tracker.model_complexity": (config.tracker.model_complexity, (0, 1)),
+        "tracker.tiles": (config.tracker.tiles, (1, 2)),
         "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone", "vision")),
         "calibration.keys": (config.calibration.keys, (0, 49, 61, 76, 88)),
         "technique.precision": (config.technique.precision, ("int8", "fp32")),

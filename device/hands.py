@@ -81,46 +81,79 @@ def box_overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # Two detections whose boxes overlap this much are one hand seen twice (MediaPipe does this on
-# real close-ups: 85 of 334 frames of the real one-hand clip); two hands at a keyboard sit apart.
+# real close-ups: 85 of 334 frames of the real one-hand clip, and in both tiles where they
+# overlap); two hands at a keyboard sit apart.
 DUPLICATE_OVERLAP = 0.25
+# With tiles=2 MediaPipe looks at two overlapping 60 % halves (x fractions): the overlap is wider
+# than a hand in a whole-keyboard view (median 12.5 % of the width on the 37 real cover frames),
+# so every hand lies wholly inside one tile.
+TILES = {1: [(0.0, 1.0)], 2: [(0.0, 0.6), (0.4, 1.0)]}
+EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner cut may be a cut-off hand
+
+
+def keep_distinct(detections: list[tuple], max_hands: int) -> list[tuple]:
+    """Drop hands seen twice: (normalized, label, score, cut) tuples, whole hands and high scores first."""
+    kept: list[tuple] = []
+    for d in sorted(detections, key=lambda d: (d[3], -d[2])):
+        if all(box_overlap(d[0], k[0]) <= DUPLICATE_OVERLAP for k in kept):
+            kept.append(d)
+    return kept[:max_hands]
 
 
 class HandTracker:
     """MediaPipe Hands in video (tracking) mode; models ship inside mediapipe 0.10.18, nothing is fetched."""
 
     def __init__(self, model_complexity: int = 0, max_hands: int = 2, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, mirrored: bool = False, static: bool = False):
+                 min_tracking_confidence: float = 0.5, mirrored: bool = False, static: bool = False,
+                 tiles: int = 1):
         import mediapipe as mp  # imported here so that --help and config checks stay fast
 
+        if tiles not in TILES:
+            raise ValueError(f"tiles must be one of {sorted(TILES)}, not {tiles}")
         self.mirrored = mirrored
+        self.max_hands = max_hands
         self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
         self.static = static
-        self._hands = mp.solutions.hands.Hands(
+        self.tiles = TILES[tiles]
+        # One MediaPipe graph per tile: each keeps its own tracking state between frames.
+        self._graphs = [mp.solutions.hands.Hands(
             static_image_mode=static, max_num_hands=max_hands, model_complexity=model_complexity,
             min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
+            for _ in self.tiles]
 
     @classmethod
     def from_config(cls, tracker_config) -> "HandTracker":
         c = tracker_config
-        return cls(c.model_complexity, c.max_hands, c.min_detection_confidence, c.min_tracking_confidence, c.mirrored)
+        return cls(c.model_complexity, c.max_hands, c.min_detection_confidence, c.min_tracking_confidence, c.mirrored,
+                   tiles=c.tiles)
 
     def process(self, image: np.ndarray, frame_index: int = 0, t: float = 0.0) -> Hands:
         """Find hands in one BGR image."""
         height, width = image.shape[:2]
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        rgb.flags.writeable = False
-        result = self._hands.process(rgb)
         found = Hands(frame_index, t, width, height)
-        if not result.multi_hand_landmarks:
+        detections = []
+        for graph, (a, b) in zip(self._graphs, self.tiles):
+            x0, x1 = int(round(a * width)), int(round(b * width))
+            tile = np.ascontiguousarray(rgb[:, x0:x1]) if (x0, x1) != (0, width) else rgb
+            tile.flags.writeable = False
+            result = graph.process(tile)
+            if not result.multi_hand_landmarks:
+                continue
+            # Back to whole-frame fractions: x (and z, which MediaPipe scales like x) by the tile's width.
+            to_frame = np.array([(x1 - x0) / width, 1.0, (x1 - x0) / width], dtype=np.float32)
+            for lm, handed in zip(result.multi_hand_landmarks, result.multi_handedness):
+                norm = np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32) * to_frame
+                norm[:, 0] += x0 / width
+                cut = bool((a > 0 and norm[:, 0].min() < a + EDGE) or (b < 1 and norm[:, 0].max() > b - EDGE))
+                detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
+        if not detections:
             return found
         scale = np.array([width, height, width], dtype=np.float32)
-        normalized = [np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32)
-                      for lm in result.multi_hand_landmarks]
-        labels = [h.classification[0].label for h in result.multi_handedness]
-        scores = [h.classification[0].score for h in result.multi_handedness]
-        if len(normalized) == 2 and box_overlap(normalized[0], normalized[1]) > DUPLICATE_OVERLAP:
-            keep = int(np.argmax(scores))
-            normalized, labels, scores = [normalized[keep]], [labels[keep]], [scores[keep]]
+        kept = keep_distinct(detections, self.max_hands)
+        normalized = [d[0] for d in kept]
+        labels = [d[1] for d in kept]
+        scores = [d[2] for d in kept]
         wrists = [float(n[WRIST, 0]) for n in normalized]
         sides = assign_sides(labels, wrists, self.mirrored, self._previous if not self.static else None)
         self._previous.update(zip(sides, wrists))
@@ -130,7 +163,8 @@ class HandTracker:
         return found
 
     def close(self) -> None:
-        self._hands.close()
+        for graph in self._graphs:
+            graph.close()
 
     def __enter__(self) -> "HandTracker":
         return self
