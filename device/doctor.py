@@ -66,25 +66,32 @@ def check_calibration(config: Config, image=None) -> Check:
     path = config.keymap_path()
     recalibrate = (f"pianocam calibrate --source <camera> --out {path} (add --overlay check.png to see it), "
                    "or send cmd/recalibrate to the running unit")
-    if not path.exists():
+
+    def fresh(why: str) -> Check:
+        """The unit maps the keys from its first frame in these cases: can this frame be mapped?"""
         if image is None:
-            return Check("calibration", False, f"no key map at {path} and no frame to map one from",
-                         "fix the frame source first")
+            return Check("calibration", False, f"{why}, and no frame to map one from", "fix the frame source first")
         keymap, error = calibrate_frame(image, config.calibration)
         if keymap is None:
-            return Check("calibration", False, f"no key map at {path}, and this frame cannot be mapped: {error}",
+            return Check("calibration", False, f"{why}, and this frame cannot be mapped: {error}",
                          "point the camera straight down at the whole keyboard, or give calibration.keys, "
                          "calibration.lowest / first_c, or map it by hand: pianocam calibrate --corners ...")
-        return Check("calibration", True, f"no key map yet; the unit will map {len(keymap.keys)} keys "
+        return Check("calibration", True, f"{why}; the unit will map {len(keymap.keys)} keys "
                      f"({keymap.keys[0].name}–{keymap.keys[-1].name}) from its first frame into {path}")
+
+    if not path.exists():
+        return fresh(f"no key map yet at {path}")
     try:
         keymap = KeyMap.load(path)
     except (ValueError, KeyError, OSError) as err:
-        return Check("calibration", False, f"{path} unusable: {err}", recalibrate)
+        return fresh(f"{path} unusable ({err})")
     what = f"{path}: {len(keymap.keys)} keys {keymap.keys[0].name}–{keymap.keys[-1].name}" + \
         (" (partial)" if keymap.partial else "")
     if image is None:
         return Check("calibration", True, f"{what}; not compared with the camera (no frame)")
+    if tuple(keymap.image_size) != tuple(image.shape[1::-1]):
+        return fresh(f"{path} is for {keymap.image_size[0]}x{keymap.image_size[1]} frames, the camera gives "
+                     f"{image.shape[1]}x{image.shape[0]}")
     from pianocam.calibration.drift import check_drift
 
     drift = check_drift(keymap, image)

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 
 from pianocam.device.calibrate_live import calibrate_frame
@@ -69,7 +70,7 @@ def test_calibration_check_maps_compares_and_notices_a_moved_camera(tmp_path, mo
 
     # No map yet: the doctor says what the unit will map, and writes nothing.
     check = check_calibration(config, image)
-    assert check.ok and "61 keys (C2–C7)" in check.detail, check.detail
+    assert check.ok and "no key map yet" in check.detail and "61 keys (C2–C7)" in check.detail, check.detail
     assert not keymap_path.exists()
 
     keymap, error = calibrate_frame(image, config.calibration)
@@ -82,9 +83,15 @@ def test_calibration_check_maps_compares_and_notices_a_moved_camera(tmp_path, mo
     check = check_calibration(config, moved)
     assert not check.ok and "moved" in check.detail and "calibrate" in check.fix
 
+    # A camera now giving another size: the unit maps afresh, as it would with a broken file.
+    check = check_calibration(config, cv2.resize(image, (640, 360)))
+    assert check.ok and "960x540 frames, the camera gives 640x360" in check.detail, check.detail
+
     keymap_path.write_text("{not json")
     check = check_calibration(config, image)
-    assert not check.ok and "unusable" in check.detail and str(keymap_path) in check.detail
+    assert check.ok and "unusable" in check.detail and "the unit will map" in check.detail, check.detail
+    check = check_calibration(config, None)
+    assert not check.ok and "unusable" in check.detail and "frame source" in check.fix
 
     # No map and a frame of something else: what was not found, and how to fix it.
     keymap_path.unlink()
