@@ -82,10 +82,11 @@ def main(argv=None) -> int:
         # What an installer knows: the keyboard's size, else the leftmost C in view.
         visible_cs = sorted(k["midi"] for k in scene.keys if k["visible"] and k["midi"] % 12 == 0
                             and MARGIN <= k["center"][0] < MARGIN + VIEW and 0 <= k["center"][1] < image.shape[0])
+        attempts = [{"keys": spec.keys}] + ([{"first_c": visible_cs[0]}] if visible_cs else [])
         keymap = None
-        for hints in ({"keys": spec.keys}, {"first_c": visible_cs[0]} if visible_cs else None):
+        for hints in attempts:
             try:
-                keymap = detect_keymap(image, **hints) if hints is not None else None
+                keymap = detect_keymap(image, **hints)
                 break
             except CalibrationError:
                 continue

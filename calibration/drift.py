@@ -48,15 +48,11 @@ def check_drift(keymap: KeyMap, image: np.ndarray, threshold: float = DRIFT_THRE
         """Each black key's sideways distance (white-key widths) to the map's nearest, the row moved by shift."""
         return np.min(np.abs(backs[:, :1] - shift - centres[None, :]), axis=1) / WHITE_KEY_WIDTH
 
-    def errors_after(shift: float) -> np.ndarray:
-        """Each black key's distance (white-key widths) to the map's nearest, the row moved by shift."""
-        return np.hypot(sideways_after(shift), backs[:, 1] / WHITE_KEY_WIDTH)
-
     def trimmed(errors: np.ndarray) -> float:
         # Stray dark bars (a sleeve, a shadow) are not keys: judge on the better 80 %.
         return float(np.mean(np.sort(errors)[:keep]))
 
-    errors = errors_after(0.0)
+    errors = np.hypot(sideways_after(0.0), backs[:, 1] / WHITE_KEY_WIDTH)  # each key's distance to the map
     mean = trimmed(errors)
     # A camera knocked sideways by some semitones lines most black keys up with other black keys
     # (the 2-and-3 pattern repeats in parts: 3 of 5 per octave at 2 semitones, 4 of 5 at 5 or 7),
@@ -73,7 +69,7 @@ def check_drift(keymap: KeyMap, image: np.ndarray, threshold: float = DRIFT_THRE
         if inside.sum() >= max(MIN_KEYS, 0.6 * len(backs)):  # a shift that leaves most keys off the map says little
             e = sideways_after(shift)[inside]  # a move up or down the keys is the mean error's to judge
             fitting[i] = np.sum(e <= threshold)
-            shares[i], costs[i] = fitting[i] / len(e), trimmed(e) if len(e) >= keep else float(np.mean(e))
+            shares[i], costs[i] = fitting[i] / len(e), trimmed(e)
     # Best share; among equal shares the shift that keeps the most keys fitting, then the closest fit.
     best_index = min(np.flatnonzero(shares >= shares.max() - 1e-9), key=lambda i: (-fitting[i], costs[i]))
     best = float(shifts[best_index])
