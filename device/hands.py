@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .view import View, keyboard_view
+
 logger = logging.getLogger(__name__)
 
 # MediaPipe landmark indices of the five fingertips, thumb (finger 1) to little finger (5).
@@ -88,6 +90,7 @@ DUPLICATE_OVERLAP = 0.25
 # than a hand in a whole-keyboard view (median 12.5 % of the width on the 37 real cover frames),
 # so every hand lies wholly inside one tile.
 TILES = {1: [(0.0, 1.0)], 2: [(0.0, 0.6), (0.4, 1.0)]}
+VIEWS = ("auto", "frame")  # auto: the keyboard-sized view once a key map is known (device/view.py)
 EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner cut may be a cut-off hand
 
 
@@ -105,27 +108,51 @@ class HandTracker:
 
     def __init__(self, model_complexity: int = 0, max_hands: int = 2, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, mirrored: bool = False, static: bool = False,
-                 tiles: int = 1):
-        import mediapipe as mp  # imported here so that --help and config checks stay fast
-
+                 tiles: int = 1, view: str = "auto"):
         if tiles not in TILES:
             raise ValueError(f"tiles must be one of {sorted(TILES)}, not {tiles}")
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
         self.mirrored = mirrored
         self.max_hands = max_hands
         self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
         self.static = static
         self.tiles = TILES[tiles]
+        self.view_mode = view if tiles == 1 else "frame"   # explicit tiles keep their fixed halves
+        self.view: View | None = None   # the keyboard-sized view in use; None: the whole frame (or tiles)
+        self._view_keymap = None
+        self._settings = dict(static_image_mode=static, model_complexity=model_complexity,
+                              min_detection_confidence=min_detection_confidence,
+                              min_tracking_confidence=min_tracking_confidence)
         # One MediaPipe graph per tile: each keeps its own tracking state between frames.
-        self._graphs = [mp.solutions.hands.Hands(
-            static_image_mode=static, max_num_hands=max_hands, model_complexity=model_complexity,
-            min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
-            for _ in self.tiles]
+        self._graphs = [self._graph(max_hands) for _ in self.tiles]
+
+    def _graph(self, max_hands: int):
+        import mediapipe as mp  # imported here so that --help and config checks stay fast
+
+        return mp.solutions.hands.Hands(max_num_hands=max_hands, **self._settings)
+
+    def follow(self, keymap) -> None:
+        """Look at the keyboard-sized view of this key map from the next frame on (tracker.view = auto);
+        called with every frame's current map, it rebuilds only when the map changed."""
+        if self.view_mode != "auto" or keymap is self._view_keymap:
+            return
+        self._view_keymap = keymap
+        view = keyboard_view(keymap) if keymap is not None else None
+        view = None if view is not None and view.whole_frame else view
+        if view == self.view:
+            return
+        self.view = view
+        logger.info("hand tracking on the %s", view.describe() if view else "whole frame")
+        # Tracking state belongs to the old image layout; a hand in a piece's overlap is seen twice.
+        self.close()
+        self._graphs = [self._graph(self.max_hands + (view.pieces - 1 if view else 0))]
 
     @classmethod
     def from_config(cls, tracker_config) -> "HandTracker":
         c = tracker_config
         return cls(c.model_complexity, c.max_hands, c.min_detection_confidence, c.min_tracking_confidence, c.mirrored,
-                   tiles=c.tiles)
+                   tiles=c.tiles, view=getattr(c, "view", "auto"))
 
     def process(self, image: np.ndarray, frame_index: int = 0, t: float = 0.0) -> Hands:
         """Find hands in one BGR image."""
@@ -133,7 +160,13 @@ class HandTracker:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         found = Hands(frame_index, t, width, height)
         detections = []
-        for graph, (a, b) in zip(self._graphs, self.tiles):
+        view = self.view if self.view is not None and self.view.frame_size == (width, height) else None
+        if view is not None:
+            result = self._graphs[0].process(view.mosaic(rgb))
+            for lm, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
+                norm, cut = view.to_frame(np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32))
+                detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
+        for graph, (a, b) in zip(self._graphs if view is None else [], self.tiles):
             x0, x1 = int(round(a * width)), int(round(b * width))
             tile = np.ascontiguousarray(rgb[:, x0:x1]) if (x0, x1) != (0, width) else rgb
             tile.flags.writeable = False

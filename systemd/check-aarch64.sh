@@ -33,14 +33,15 @@ host_tools() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Registered by hand: containers and minimal hosts have no systemd-binfmt to do it. The F flag makes the kernel
-# open the interpreter now, so it works inside the chroot without a copy of qemu there.
+# Registered by hand: containers and minimal hosts have no systemd-binfmt to do it. Debian's line as it is (its
+# P flag is what the aarch64-binfmt-P wrapper needs), with F added where missing: the kernel then opens the
+# interpreter at registration, so it works inside the chroot without a copy of qemu there.
 binfmt() {
     [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || return 1
     [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return 0
     local conf=/usr/lib/binfmt.d/qemu-aarch64.conf
     [ -f "$conf" ] || { echo "check-aarch64: $conf missing (qemu-user-static not installed?)"; return 1; }
-    sed 's/:[A-Z]*$/:F/' "$conf" > /proc/sys/fs/binfmt_misc/register
+    sed '/:[A-Z]*F[A-Z]*$/!s/$/F/' "$conf" > /proc/sys/fs/binfmt_misc/register
 }
 
 debian_root() {
