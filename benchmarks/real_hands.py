@@ -1,9 +1,14 @@
-"""Hand tracking on real footage: the 37 annotated piano-cover frames and the real clips in ../shared/data.
+"""Hand tracking on real footage (the 37 annotated piano-cover frames, the real clips) and rendered scenes.
 
-Prints, per complexity and tiling (tracker.tiles: 1 whole frame, 2 overlapping halves), how many
-annotated hands MediaPipe found (landmark centroid inside the box), how many of those got the right
-side, false detections, and ms per frame.
-Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data]
+Prints, per complexity and what MediaPipe looks at (frame: the whole frame; tiles2: two fixed overlapping
+halves, tracker.tiles = 2; view: the keyboard-sized view of device/view.py, the default once a key map
+exists), how many annotated hands MediaPipe found (landmark centroid inside the box), how many of those
+got the right side, false detections, and ms per frame (median). The view needs a key map: each frame's
+own, from the unit's calibration (calibrate_frame); where it finds the keys but cannot number them, again
+with a made-up first_c (the view needs only where the keys are, not their names); frames it cannot map
+keep the whole frame. Rendered scenes (whole 88-key keyboard, 61 keys, a close-up) add the fingertip
+error against the drawn hands and the share of frames with both hands found.
+Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data] [--no-scenes] [--only-view]
 """
 from __future__ import annotations
 
@@ -14,8 +19,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cv2
+import numpy as np
 
+from pianocam.device.calibrate_live import calibrate_frame
+from pianocam.device.config import CalibrationConfig
 from pianocam.device.hands import HandTracker
+from pianocam.device.keyboard import KeyMap
+from pianocam.device.view import keyboard_view
+
+MODES = {"frame": dict(tiles=1, view="frame"), "tiles2": dict(tiles=2, view="frame"), "view": dict(tiles=1)}
+SCENES = {"88 keys, whole": dict(keys=88, seed=8), "61 keys": dict(keys=61, seed=7),
+          "close-up (distance 0.6)": dict(keys=61, seed=7, distance=0.6)}
+MATCH_PX = 40.0   # as benchmarks/scene_detection.py: a detection this close (mean fingertip error) is the hand
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,14 +41,30 @@ def boxes(xml_path: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
             for o in tree.findall("object")]
 
 
-def annotated_frames(data: Path, complexity: int, tiles: int = 1) -> dict:
-    found = right_side = truth = extra = 0
+def keymap_for(image) -> tuple[KeyMap | None, str]:
+    """The unit's calibration of one frame; numbering guessed where only that is missing (fine for a view)."""
+    keymap, error = calibrate_frame(image, CalibrationConfig())
+    if keymap is None and "which octave" in error:
+        keymap, error = calibrate_frame(image, CalibrationConfig(first_c="C4"))
+    return keymap, error
+
+
+_KEYMAPS: dict = {}
+
+
+def annotated_frames(data: Path, complexity: int, mode: str = "frame") -> dict:
+    found = right_side = truth = extra = mapped = 0
     times = []
-    tracker = HandTracker(model_complexity=complexity, static=True, tiles=tiles)
+    tracker = HandTracker(model_complexity=complexity, static=True, **MODES[mode])
     for image_path in sorted(p for p in (data / "real" / "hands").glob("*.jpg") if p.with_suffix(".xml").exists()):
         image = cv2.imread(str(image_path))
         expected = boxes(image_path.with_suffix(".xml"))
         truth += len(expected)
+        if mode == "view":
+            if image_path not in _KEYMAPS:
+                _KEYMAPS[image_path] = keymap_for(image)[0]
+            tracker.follow(_KEYMAPS[image_path])
+            mapped += tracker.view is not None
         began = time.perf_counter()
         hands = tracker.process(image)
         times.append((time.perf_counter() - began) * 1000)
@@ -49,13 +80,26 @@ def annotated_frames(data: Path, complexity: int, tiles: int = 1) -> dict:
             found += 1
             right_side += hand.side == expected[hit][0]
     tracker.close()
-    return {"hands": truth, "found": found, "side_ok": right_side, "extra": extra,
+    return {"hands": truth, "found": found, "side_ok": right_side, "extra": extra, "mapped": mapped,
             "ms": statistics.median(times)}
 
 
-def clip(path: Path, complexity: int, tiles: int = 1) -> dict:
+def clip_keymap(path: Path) -> KeyMap | None:
+    """As `pianocam fingering` calibrates: the first of frames spread over the clip that maps."""
     capture = cv2.VideoCapture(str(path))
-    tracker = HandTracker(model_complexity=complexity, tiles=tiles)
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
+    for index in range(0, count, max(1, count // 20)):
+        capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = capture.read()
+        if ok and (keymap := keymap_for(image)[0]) is not None:
+            return keymap
+    return None
+
+
+def clip(path: Path, complexity: int, mode: str = "frame", keymap: KeyMap | None = None) -> dict:
+    capture = cv2.VideoCapture(str(path))
+    tracker = HandTracker(model_complexity=complexity, **MODES[mode])
+    tracker.follow(keymap)
     frames = with_hand = 0
     times = []
     while True:
@@ -68,30 +112,84 @@ def clip(path: Path, complexity: int, tiles: int = 1) -> dict:
         frames += 1
         with_hand += bool(hands.hands)
     tracker.close()
-    return {"frames": frames, "with_hand": with_hand, "ms": statistics.median(times) if times else 0.0}
+    return {"frames": frames, "with_hand": with_hand, "ms": statistics.median(times) if times else 0.0,
+            "view": tracker.view.describe() if tracker.view else "whole frame"}
+
+
+def scene(spec, complexity: int, mode: str) -> dict:
+    """A rendered scene in video mode, the key map from its first frame as the unit makes it."""
+    from pianocam.device.sources.scene import SceneSource
+
+    source = SceneSource(spec, realtime=False)
+    frames_truth = source.truth()["frames"]
+    tracker = HandTracker(model_complexity=complexity, **MODES[mode])
+    both = 0
+    errors, times = [], []
+    with source:
+        while (frame := source.read()) is not None:
+            if frame.index == 0:
+                tracker.follow(calibrate_frame(frame.image, CalibrationConfig())[0])
+            began = time.perf_counter()
+            hands = tracker.process(frame.image, frame.index, frame.t)
+            times.append((time.perf_counter() - began) * 1000)
+            drawn = {h: np.array([v["fingertips"][str(f)] for f in range(1, 6)])
+                     for h, v in frames_truth[frame.index]["hands"].items()}
+            seen = set()
+            for hand in hands.hands:
+                tips = np.array([hand.fingertip(f) for f in range(1, 6)])
+                best = min(((np.linalg.norm(tips - d, axis=1), h) for h, d in drawn.items() if h not in seen),
+                           key=lambda e: e[0].mean(), default=None)
+                if best is not None and best[0].mean() < MATCH_PX:
+                    seen.add(best[1])
+                    errors.extend(best[0].tolist())
+            both += seen == set(drawn)
+    tracker.close()
+    return {"frames": len(times), "both": both / max(len(times), 1), "tip_px": float(np.median(errors)) if errors
+            else float("nan"), "ms": statistics.median(times), "view": tracker.view.describe() if tracker.view
+            else "whole frame"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--no-scenes", action="store_true", help="skip the rendered scenes")
+    parser.add_argument("--only-view", action="store_true", help="only the frame and view modes")
+    parser.add_argument("--complexity", type=int, nargs="*", default=[0, 1], choices=(0, 1))
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    print("annotated real frames (static mode)")
-    print(f"{'complexity':>10} {'tiles':>5} {'hands':>6} {'found':>6} {'rate':>7} {'side ok':>8} {'extra':>6} "
-          f"{'ms/frame':>9}")
-    for complexity in (0, 1):
-        for tiles in (1, 2):
-            r = annotated_frames(args.data, complexity, tiles)
-            print(f"{complexity:>10} {tiles:>5} {r['hands']:>6} {r['found']:>6} {r['found'] / r['hands']:>7.1%} "
-                  f"{r['side_ok'] / max(r['found'], 1):>8.1%} {r['extra']:>6} {r['ms']:>9.1f}")
+    modes = ["frame", "view"] if args.only_view else list(MODES)
+    print("annotated real frames (static mode); mapped: frames the view had a key map for")
+    print(f"{'complexity':>10} {'mode':>6} {'hands':>6} {'found':>6} {'rate':>7} {'side ok':>8} {'extra':>6} "
+          f"{'mapped':>6} {'ms/frame':>9}")
+    for complexity in args.complexity:
+        for mode in modes:
+            r = annotated_frames(args.data, complexity, mode)
+            print(f"{complexity:>10} {mode:>6} {r['hands']:>6} {r['found']:>6} {r['found'] / r['hands']:>7.1%} "
+                  f"{r['side_ok'] / max(r['found'], 1):>8.1%} {r['extra']:>6} {r['mapped']:>6} {r['ms']:>9.1f}",
+                  flush=True)
     print("\nreal clips (video/tracking mode)")
-    print(f"{'clip':44} {'complexity':>10} {'tiles':>5} {'frames':>7} {'with hand':>10} {'ms/frame':>9}")
+    print(f"{'clip':44} {'complexity':>10} {'mode':>6} {'frames':>7} {'with hand':>10} {'ms/frame':>9}  view")
     for path in sorted((args.data / "real" / "clips").glob("*.mp4")):
-        for complexity in (0, 1):
-            for tiles in (1, 2):
-                r = clip(path, complexity, tiles)
-                print(f"{path.name:44} {complexity:>10} {tiles:>5} {r['frames']:>7} "
-                      f"{r['with_hand'] / max(r['frames'], 1):>10.1%} {r['ms']:>9.1f}")
+        keymap = clip_keymap(path)
+        for complexity in args.complexity:
+            for mode in modes:
+                r = clip(path, complexity, mode, keymap)
+                print(f"{path.name:44} {complexity:>10} {mode:>6} {r['frames']:>7} "
+                      f"{r['with_hand'] / max(r['frames'], 1):>10.1%} {r['ms']:>9.1f}  {r['view']}", flush=True)
+    if args.no_scenes:
+        return
+    from pianocam.device.scene import SceneSpec
+
+    print(f"\nrendered scenes (10 s, video mode; both: frames with both drawn hands found, tip: median fingertip "
+          f"error of found hands)")
+    print(f"{'scene':26} {'complexity':>10} {'mode':>6} {'frames':>7} {'both':>7} {'tip px':>7} {'ms/frame':>9}  view")
+    for name, extra in SCENES.items():
+        spec = SceneSpec(seconds=10.0, **extra)
+        for complexity in args.complexity:
+            for mode in modes:
+                r = scene(spec, complexity, mode)
+                print(f"{name:26} {complexity:>10} {mode:>6} {r['frames']:>7} {r['both']:>7.1%} {r['tip_px']:>7.1f} "
+                      f"{r['ms']:>9.1f}  {r['view']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ class HandTracker:
     def from_config(cls, tracker_config) -> "HandTracker":
         c = tracker_config
         return cls(c.model_complexity, c.max_hands, c.min_detection_confidence, c.min_tracking_confidence, c.mirrored,
-                   tiles=c.tiles, view=getattr(c, "view", "auto"))
+                   tiles=c.tiles, view=c.view)
 
     def process(self, image: np.ndarray, frame_index: int = 0, t: float = 0.0) -> Hands:
         """Find hands in one BGR image."""

@@ -106,6 +106,7 @@ class Pipeline:
             got = time.perf_counter()
         for task in self.frame_tasks:
             task.offer(frame.image)
+        getattr(self.tracker, "follow", lambda keymap: None)(self.assigner.keymap)  # the keyboard-sized view
         hands = self.tracker.process(frame.image, frame.index, frame.t)
         tracked = time.perf_counter()
         observe = getattr(self.notes, "observe", None)
