@@ -41,10 +41,20 @@ class Fingering:
                 "confidence": round(self.confidence, 3), "source": self.note.source}
 
 
+# A slow board (a Pi 4 tracks at 5-10 fps) may have no frame that close to an onset: then the hands of the
+# first frame after it stand in (the finger is on the key while the note sounds), else the last before it,
+# when no further than this away.
+HOLD_S = 0.25
+
+
 def _window(frames: list[Hands], times: np.ndarray, t: float) -> list[Hands]:
     """The frames (sorted by time, with their times) that show the key at an onset at frame time t."""
     lo, hi = np.searchsorted(times, [t - BEFORE_S, t + AFTER_S + 1e-9])
-    return frames[lo:hi]
+    if hi > lo or not len(frames):
+        return frames[lo:hi]
+    if hi < len(frames) and times[hi] - t <= HOLD_S:
+        return frames[hi:hi + 1]
+    return frames[lo - 1:lo] if lo > 0 and t - times[lo - 1] <= HOLD_S else []
 
 
 def _choose_hand(evidence: np.ndarray) -> str | None:

@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offset", type=float, default=None,
                         help="seconds the note clock runs ahead of the video; default: estimated from the data")
     parser.add_argument("--complexity", type=int, choices=(0, 1), default=1, help="MediaPipe model (default 1, full)")
+    parser.add_argument("--fps", type=float, default=0.0,
+                        help="process only this many frames a second of the video, as a slower board would (a Pi 4 "
+                             "tracks at 5-10); default every frame")
     parser.add_argument("--json", action="store_true", help="one JSON object per note on stdout (the default "
                                                             "prints a table)")
 
@@ -67,6 +70,7 @@ def run(args) -> int:
     from ..fingering.assign import assign_fingers, estimate_clock_offset
     from ..hands import HandTracker
     from ..keyboard import KeyMap
+    from ..sources.pacing import FramePacer
     from ..sources.video import VideoFileSource
 
     try:
@@ -75,13 +79,19 @@ def run(args) -> int:
     except (ValueError, OSError) as err:
         print(f"pianocam fingering: {err}", file=sys.stderr)
         return 2
+    if args.fps < 0:
+        print(f"pianocam fingering: --fps must be positive, not {args.fps:g}", file=sys.stderr)
+        return 2
     frames = []
+    pacer = FramePacer(args.fps)
     with VideoFileSource(args.video, realtime=False) as source, HandTracker(model_complexity=args.complexity) as tracker:
+        tracker.follow(keymap)   # the keyboard-sized view
         while (frame := source.read()) is not None:
-            frames.append(tracker.process(frame.image, frame.index, frame.t))
+            if pacer.keep(frame.t):
+                frames.append(tracker.process(frame.image, frame.index, frame.t))
     offset = args.offset if args.offset is not None else estimate_clock_offset(notes, frames, keymap)
-    logger.info("%d frames, %d notes, key map %d keys, note clock offset %+.3f s",
-                len(frames), len(notes), len(keymap.keys), offset)
+    logger.info("%d frames%s, %d notes, key map %d keys, note clock offset %+.3f s",
+                len(frames), f" at {args.fps:g} fps" if args.fps else "", len(notes), len(keymap.keys), offset)
     results = assign_fingers(notes, frames, keymap, clock_offset=offset)
     for r in results:
         line = {"pitch": r.note.pitch, "name": r.note.name, "onset": round(r.note.onset, 4), "hand": r.hand,
