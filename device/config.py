@@ -39,8 +39,12 @@ def default_state_dir() -> str:
 
 @dataclass
 class SourceConfig:
-    kind: str = _doc("where frames come from: scene | video | v4l2 | picamera", "scene")
-    uri: str = _doc("video file path or URL (video), device path or index (v4l2)", "")
+    kind: str = _doc("where frames come from: scene | video | v4l2 | picamera | gstreamer (a Jetson's CSI camera)",
+                     "scene")
+    uri: str = _doc("video file path or URL (video), device path or index (v4l2); gstreamer: the pipeline up to "
+                    "its last element, run by gst-launch-1.0 (the unit appends videoconvert to BGR at width x "
+                    "height ! fdsink); empty: 'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM),width=W,"
+                    "height=H,framerate=F/1 ! nvvidconv ! video/x-raw,format=BGRx', a Jetson's CSI camera 0", "")
     width: int = _doc("requested frame width in pixels", 960)
     height: int = _doc("requested frame height in pixels", 540)
     fps: float = _doc("requested frame rate; file and scene sources are paced to it", 30.0)
@@ -260,7 +264,7 @@ def _validate(config: Config) -> None:
     if not re.fullmatch(r"[a-z0-9-]+", config.unit_id):
         raise ConfigError(f"config key 'unit_id' must match [a-z0-9-]+, got {config.unit_id!r}")
     choices = {
-        "source.kind": (config.source.kind, ("scene", "video", "v4l2", "picamera")),
+        "source.kind": (config.source.kind, ("scene", "video", "v4l2", "picamera", "gstreamer")),
         "source.scene_keys": (config.source.scene_keys, (49, 61, 76, 88)),
         "tracker.model_complexity": (config.tracker.model_complexity, (0, 1)),
         "tracker.tiles": (config.tracker.tiles, (1, 2)),

@@ -1,4 +1,4 @@
-"""Frame sources behind one interface: video file or URL, V4L2, picamera2, rendered scene."""
+"""Frame sources behind one interface: video file or URL, V4L2, picamera2, a GStreamer pipeline, rendered scene."""
 from __future__ import annotations
 
 from .base import Frame, FrameSource, SourceError, SourceTimeout
@@ -22,6 +22,9 @@ def open_source(source_config) -> FrameSource:
     if c.kind == "v4l2":
         from .video import V4L2Source
         return V4L2Source(c.uri or "/dev/video0", c.width, c.height, c.fps)
+    if c.kind == "gstreamer":
+        from .gstreamer import GStreamerSource
+        return GStreamerSource(c.uri, c.width, c.height, c.fps)
     if c.kind == "picamera":
         from .picamera import PiCameraSource
         return PiCameraSource(c.width, c.height, c.fps, read_timeout=c.read_timeout)
