@@ -69,6 +69,11 @@ class TrackerConfig:
     view: str = _doc("auto: once a key map exists MediaPipe sees only the keyboard and the hands' reach, a wide "
                      "keyboard cut in overlapping pieces stacked into one near-square image (one run a frame); "
                      "frame: always the whole frame. tiles = 2 overrides it", "auto")
+    max_fps: float = _doc("most frames a second to track (0: as many as the board manages); frames beyond it are "
+                          "skipped, notes still go out", 0.0)
+    hot_temperature: float = _doc("SoC °C at which the unit lowers its work (a Pi 4 throttles at 80); metrics "
+                                  "say throttled", 80.0)
+    hot_fps: float = _doc("most frames a second tracked while that hot", 10.0)
 
 
 @dataclass
@@ -136,6 +141,10 @@ class Config:
     unit_id: str = _doc("this unit's name in topics, [a-z0-9-]+; default the hostname", "")
     room: str = _doc("room name shown in the classroom view", "")
     log_level: str = _doc("DEBUG | INFO | WARNING | ERROR", "INFO")
+    execution_provider: str = _doc("onnxruntime provider for the models (technique, basic-pitch): cpu | cuda | "
+                                   "tensorrt (TensorRT, then CUDA) | auto (the best this onnxruntime has); the CPU "
+                                   "stands in, logged, for one it lacks. On a Jetson install JetPack's "
+                                   "onnxruntime-gpu wheel into .venv for cuda/tensorrt", "cpu")
     source: SourceConfig = _doc("frame source", default_factory=SourceConfig)
     tracker: TrackerConfig = _doc("hand tracker", default_factory=TrackerConfig)
     notes: NotesConfig = _doc("note source", default_factory=NotesConfig)
@@ -274,6 +283,7 @@ def _validate(config: Config) -> None:
         "technique.precision": (config.technique.precision, ("int8", "fp32")),
         "technique.format": (config.technique.format, ("onnx", "tflite")),
         "log_level": (config.log_level.upper(), ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "execution_provider": (config.execution_provider, ("cpu", "cuda", "tensorrt", "auto")),
     }
     for key, (value, allowed) in choices.items():
         if value not in allowed:

@@ -13,6 +13,7 @@ from .metrics import StageTimer, cpu_temperature
 from .notes import NoteSource
 from .session import Session
 from .sources import FrameSource, SourceTimeout
+from .sources.pacing import FramePacer
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,32 @@ class Pipeline:
         self.timeouts = 0
         self.queue_depth: Callable[[], int] = lambda: 0
         self.queue_dropped: Callable[[], int] = lambda: 0  # events the journal's bounds dropped
+        # Frame budget (tracker.max_fps, tracker.hot_*): frames beyond it are read and skipped, notes still
+        # go out; when the SoC is at hot_temperature or above (a Pi 4 throttles its clock at 80 °C) the
+        # budget drops to hot_fps until it has cooled 5 °C below.
+        self.max_fps, self.hot_temperature, self.hot_fps = 0.0, 80.0, 10.0
+        self.throttled = False
+        self.skipped = 0
+        self._pacer = FramePacer(0.0)
+        self._temperature_due = 0.0
+
+    def _frame_budget(self) -> float:
+        now = time.monotonic()
+        if now >= self._temperature_due:
+            self._temperature_due = now + 1.0
+            temperature = cpu_temperature()
+            hot = temperature is not None and (temperature >= self.hot_temperature or
+                                               (self.throttled and temperature > self.hot_temperature - 5.0))
+            if hot != self.throttled:
+                self.throttled = hot
+                logger.warning("SoC at %.0f °C: tracking %s", temperature,
+                               f"at most {self.hot_fps:g} frames a second" if hot else "at the full rate again")
+        fps = self.hot_fps if self.throttled else self.max_fps
+        if self.throttled and self.max_fps:
+            fps = min(fps, self.max_fps)
+        if fps != self._pacer.fps:
+            self._pacer = FramePacer(fps)
+        return fps
 
     def step(self) -> Hands | None:
         """Process one frame; None when the source has ended."""
@@ -106,6 +133,10 @@ class Pipeline:
             got = time.perf_counter()
         for task in self.frame_tasks:
             task.offer(frame.image)
+        if self._frame_budget() and not self._pacer.keep(time.monotonic()):
+            self.skipped += 1   # over the budget: the frame is dropped, notes still go out (fingers from held hands)
+            self._publish(Hands(-1, frame.t, 0, 0), self._new_fingerings(), [])
+            return Hands(-1, frame.t, 0, 0)
         getattr(self.tracker, "follow", lambda keymap: None)(self.assigner.keymap)  # the keyboard-sized view
         hands = self.tracker.process(frame.image, frame.index, frame.t)
         tracked = time.perf_counter()
@@ -189,7 +220,9 @@ class Pipeline:
                 "dropped_frames": self.source.dropped, "read_timeouts": self.timeouts,
                 "source_online": self.source.online, "queue_depth": self.queue_depth(),
                 "queue_dropped": self.queue_dropped(),
-                "latency_ms": self.timer.latency(), "cpu_temperature": cpu_temperature()}
+                "latency_ms": self.timer.latency(), "cpu_temperature": cpu_temperature(),
+                "throttled": self.throttled, "skipped_frames": self.skipped,
+                "max_fps": self.hot_fps if self.throttled else self.max_fps}
 
     def run(self, stop: threading.Event | None = None, seconds: float | None = None,
             every_second: Callable[[Progress, dict], None] | None = None) -> Progress:

@@ -69,8 +69,42 @@ def _dequantise(y: np.ndarray, detail: dict) -> np.ndarray:
     return (y.astype(np.float32) - zero) * scale
 
 
+# execution_provider: which onnxruntime providers the models ask for, best first. The CPU always comes last,
+# so a provider this onnxruntime lacks (the pip wheel has only the CPU; JetPack's onnxruntime-gpu has CUDA and
+# TensorRT) falls back to it, logged once.
+PROVIDERS = {"cpu": ["CPUExecutionProvider"],
+             "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+             "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]}
+PROVIDERS["auto"] = PROVIDERS["tensorrt"]
+_provider = "cpu"
+_warned: set = set()
+
+
+def set_execution_provider(name: str) -> None:
+    """The unit's config.execution_provider, for every model loaded after it."""
+    global _provider
+    if name not in PROVIDERS:
+        raise ValueError(f"execution_provider must be one of {sorted(PROVIDERS)}, not {name!r}")
+    _provider = name
+
+
+def onnx_providers(name: str | None = None) -> list[str]:
+    """The providers to ask onnxruntime for: those of the setting this onnxruntime has."""
+    import onnxruntime as ort
+
+    name = name or _provider
+    available = set(ort.get_available_providers())
+    chosen = [p for p in PROVIDERS[name] if p in available]
+    missing = [p for p in PROVIDERS[name] if p not in available]
+    if missing and name not in ("cpu", "auto") and name not in _warned:
+        _warned.add(name)
+        logger.warning("execution_provider %s: this onnxruntime has no %s (it has %s); the models run on %s",
+                       name, ", ".join(missing), ", ".join(sorted(available)), chosen[0])
+    return chosen
+
+
 class OnnxBackend:
-    """onnxruntime on the CPU; intra-op threads as asked, one inter-op thread."""
+    """onnxruntime on the configured execution provider (CPU fallback); intra-op threads as asked, one inter-op."""
 
     name = "onnxruntime"
 
@@ -81,7 +115,7 @@ class OnnxBackend:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), options, providers=onnx_providers())
         except Exception as err:  # onnxruntime raises its own Fail/InvalidProtobuf types
             raise ManifestError(f"{path.name}: onnxruntime cannot load it ({type(err).__name__}: "
                                 f"{str(err).splitlines()[0][:200]}); the artifact is corrupted or not ONNX") from err
@@ -246,8 +280,9 @@ def load_model(manifest_path: str | Path, feature_schema: str | None = None, inp
             raise ManifestError(f"{path.name}: input {spec['name']} dtype {spec['dtype']!r} is not float32")
     backend = BACKENDS[fmt](path, threads)
     _check_graph(path, manifest, declared, backend)
-    logger.info("loaded %s (%s %s via %s, %d bytes, schema %s)", path.name, fmt, manifest.get("precision"),
-                backend.name, path.stat().st_size, schema)
+    where = f" on {backend.session.get_providers()[0]}" if isinstance(backend, OnnxBackend) else ""
+    logger.info("loaded %s (%s %s via %s%s, %d bytes, schema %s)", path.name, fmt, manifest.get("precision"),
+                backend.name, where, path.stat().st_size, schema)
     return Model(manifest, path, backend, declared)
 
 

@@ -55,6 +55,8 @@ class Unit:
 
     def __init__(self, config: Config, source: FrameSource | None = None):
         self.config = config
+        from .runtime import set_execution_provider
+        set_execution_provider(config.execution_provider)   # before any model loads
         self.journal = Journal(config.journal_path(), config.journal.max_events,
                                max_age=config.journal.max_age_days * 86400)
         self.publisher = Publisher(config, self.journal)
@@ -69,6 +71,8 @@ class Unit:
                                  read_timeout=config.source.read_timeout,
                                  notes=self.notes, assigner=self.assigner, technique=self.technique)
         self.pipeline.queue_depth = self.publisher.pending
+        t = config.tracker
+        self.pipeline.max_fps, self.pipeline.hot_temperature, self.pipeline.hot_fps = t.max_fps, t.hot_temperature, t.hot_fps
         self.pipeline.queue_dropped = lambda: self.journal.dropped
         # A microphone's clock is known only once its first sample is in: align on every batch.
         self.pipeline.before_notes = self._align_clocks

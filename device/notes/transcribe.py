@@ -43,7 +43,8 @@ def load_model(threads: int = 1):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(model_path()), options, providers=["CPUExecutionProvider"])
+    from ..runtime import onnx_providers
+    return ort.InferenceSession(str(model_path()), options, providers=onnx_providers())
 
 
 def frame_time(frame: int) -> float:

@@ -46,3 +46,29 @@ def test_offline_fingering_at_10_fps_processes_a_third_of_the_frames(tmp_path):
                           str(folder / "video.mp4"), "--midi", str(folder / "performance.mid"), "--fps", "-3"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--fps" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_hot_soc_lowers_the_tracking_rate_and_metrics_say_so(monkeypatch, tmp_path):
+    # The thermal sensor is the one absent part: this box has none, so its reading is given.
+    from pianocam.device import pipeline as pipeline_module
+    from pianocam.device.hands import HandTracker
+    from pianocam.device.pipeline import Pipeline
+    from pianocam.device.sources.scene import SceneSource
+
+    monkeypatch.setattr(pipeline_module, "cpu_temperature", lambda: 85.0)
+    source = SceneSource(SceneSpec(seed=7, keys=61, seconds=3.0), realtime=True, cache_dir=tmp_path)
+    events = []
+    with HandTracker(model_complexity=0) as tracker:
+        pipeline = Pipeline(source, tracker, lambda kind, body: events.append((kind, body)) or 0)
+        pipeline.hot_fps = 5.0
+        source.open()
+        try:
+            progress = pipeline.run()
+        finally:
+            source.close()
+    assert 12 <= progress.frames <= 18, progress.frames          # 3 s at 5 frames a second
+    metrics = [body for kind, body in events if kind == "metrics"][-1]
+    assert metrics["throttled"] is True and metrics["max_fps"] == 5.0 and metrics["skipped_frames"] > 40
+    monkeypatch.setattr(pipeline_module, "cpu_temperature", lambda: 50.0)
+    cool = Pipeline(source, None, lambda kind, body: 0)
+    assert cool._frame_budget() == 0.0 and not cool.throttled

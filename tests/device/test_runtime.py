@@ -171,3 +171,20 @@ def test_onnx_graph_with_a_gru_runs_any_batch():
     together = model.run(x)
     apart = np.concatenate([model.run({k: v[i:i + 1] for k, v in x.items()}) for i in range(3)])
     np.testing.assert_allclose(together, apart, atol=1e-5)
+
+
+def test_execution_provider_falls_back_to_the_cpu_and_says_so(caplog):
+    # The pip onnxruntime has only the CPU: asking for CUDA or TensorRT runs on it, with one warning.
+    import onnxruntime as ort
+
+    from pianocam.device import runtime
+
+    assert runtime.onnx_providers("cpu") == ["CPUExecutionProvider"]
+    has = set(ort.get_available_providers())
+    with caplog.at_level("WARNING"):
+        chosen = runtime.onnx_providers("tensorrt")
+    assert chosen[-1] == "CPUExecutionProvider" and set(chosen) <= has
+    if "TensorrtExecutionProvider" not in has:
+        assert "no TensorrtExecutionProvider" in caplog.text
+    with pytest.raises(ValueError, match="execution_provider"):
+        runtime.set_execution_provider("gpu")
