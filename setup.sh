@@ -11,6 +11,7 @@ MEDIAPIPE=mediapipe==0.10.18   # bundles the hand models and runs offline; 1.x f
 # basic-pitch's wheel carries its transcription model (nmp.onnx); its metadata pulls TensorFlow,
 # which the unit does not need (onnxruntime runs the model), so it too goes in --no-deps.
 BASIC_PITCH=basic-pitch==0.4.0
+UV_VERSION=0.13.9   # only where the OS has no Python 3.11/3.12 (Raspberry Pi OS on Debian 13): fetches CPython 3.11
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -29,6 +30,16 @@ pick_python() {
             echo "$py"; return 0
         fi
     done
+    # Raspberry Pi OS on Debian 13 (trixie) ships Python 3.13 only, for which mediapipe 0.10.18 has no wheel.
+    if [ "${PIANOCAM_FETCH_PYTHON:-yes}" = yes ] && command -v python3 >/dev/null; then
+        echo "setup: no Python 3.11 or 3.12 here, and mediapipe 0.10.18 has wheels for those only. Fetching one:" >&2
+        echo "setup:   pip installs uv $UV_VERSION from PyPI into .uv-tool, then uv downloads a standalone CPython" >&2
+        echo "setup:   3.11 build (about 30 MB, from github.com/astral-sh/python-build-standalone) into" >&2
+        echo "setup:   ~/.local/share/uv/python. PIANOCAM_FETCH_PYTHON=no stops here instead." >&2
+        if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then apt_install python3-venv >&2; fi
+        [ -x .uv-tool/bin/uv ] || { python3 -m venv .uv-tool && .uv-tool/bin/python -m pip install -q "uv==$UV_VERSION"; } >&2
+        .uv-tool/bin/uv python install 3.11 >&2 && .uv-tool/bin/uv python find 3.11 && return 0
+    fi
     echo "setup: mediapipe 0.10.18 needs Python 3.11 or 3.12 (3.11 on a Raspberry Pi)" >&2
     return 1
 }
@@ -68,7 +79,8 @@ case "${1:-demo}" in
     export)
         export_venv ;;
     test)
-        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd ffmpeg chromium fonts-dejavu-core
+        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd ffmpeg chromium fonts-dejavu-core \
+            gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
         unit_venv
         shift || true
         # The unit's suite runs in .venv; the workstation's (tests/export) in .venv-export.
