@@ -1,14 +1,14 @@
 """Hand tracking on real footage (the 37 annotated piano-cover frames, the real clips) and rendered scenes.
 
 Prints, per complexity and what MediaPipe looks at (frame: the whole frame; tiles2: two fixed overlapping
-halves, tracker.tiles = 2; view: the keyboard-sized view of device/view.py, the default once a key map
-exists), how many annotated hands MediaPipe found (landmark centroid inside the box), how many of those
+halves, tracker.tiles = 2; auto: tracker.view = auto, the default: the keyboard-sized view of
+device/view.py where the key map says hands are small; keys: that view whenever a key map exists), how many annotated hands MediaPipe found (landmark centroid inside the box), how many of those
 got the right side, false detections, and ms per frame (median). The view needs a key map: each frame's
 own, from the unit's calibration (calibrate_frame); where it finds the keys but cannot number them, again
 with a made-up first_c (the view needs only where the keys are, not their names); frames it cannot map
 keep the whole frame. Rendered scenes (whole 88-key keyboard, 61 keys, a close-up) add the fingertip
 error against the drawn hands and the share of frames with both hands found.
-Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data] [--no-scenes] [--only-view]
+Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data] [--no-scenes] [--only-view] [--complexity 0 1]
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from pianocam.device.hands import HandTracker
 from pianocam.device.keyboard import KeyMap
 from pianocam.device.view import keyboard_view
 
-MODES = {"frame": dict(tiles=1, view="frame"), "tiles2": dict(tiles=2, view="frame"), "view": dict(tiles=1)}
+MODES = {"frame": dict(tiles=1, view="frame"), "tiles2": dict(tiles=2, view="frame"), "auto": dict(tiles=1),
+         "keys": dict(tiles=1, view="keys")}
 SCENES = {"88 keys, whole": dict(keys=88, seed=8), "61 keys": dict(keys=61, seed=7),
           "close-up (distance 0.6)": dict(keys=61, seed=7, distance=0.6)}
 MATCH_PX = 40.0   # as benchmarks/scene_detection.py: a detection this close (mean fingertip error) is the hand
@@ -60,7 +61,7 @@ def annotated_frames(data: Path, complexity: int, mode: str = "frame") -> dict:
         image = cv2.imread(str(image_path))
         expected = boxes(image_path.with_suffix(".xml"))
         truth += len(expected)
-        if mode == "view":
+        if mode in ("auto", "keys"):
             if image_path not in _KEYMAPS:
                 _KEYMAPS[image_path] = keymap_for(image)[0]
             tracker.follow(_KEYMAPS[image_path])
@@ -153,11 +154,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--no-scenes", action="store_true", help="skip the rendered scenes")
-    parser.add_argument("--only-view", action="store_true", help="only the frame and view modes")
+    parser.add_argument("--only-view", action="store_true", help="only the frame, auto and keys modes")
     parser.add_argument("--complexity", type=int, nargs="*", default=[0, 1], choices=(0, 1))
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    modes = ["frame", "view"] if args.only_view else list(MODES)
+    modes = ["frame", "auto", "keys"] if args.only_view else list(MODES)
     print("annotated real frames (static mode); mapped: frames the view had a key map for")
     print(f"{'complexity':>10} {'mode':>6} {'hands':>6} {'found':>6} {'rate':>7} {'side ok':>8} {'extra':>6} "
           f"{'mapped':>6} {'ms/frame':>9}")

@@ -66,9 +66,10 @@ class TrackerConfig:
     mirrored: bool = _doc("the image is mirrored (selfie view); top-down cameras are not", False)
     tiles: int = _doc("1: MediaPipe sees the whole frame; 2: two overlapping halves, for a wide view where "
                       "hands are small (a whole 88-key keyboard); about twice the tracking time", 1)
-    view: str = _doc("auto: once a key map exists MediaPipe sees only the keyboard and the hands' reach, a wide "
-                     "keyboard cut in overlapping pieces stacked into one near-square image (one run a frame); "
-                     "frame: always the whole frame. tiles = 2 overrides it", "auto")
+    view: str = _doc("auto: where the key map says hands are small in the frame (under 15 % of its width, a whole "
+                     "88-key keyboard), MediaPipe sees only the keys and the hands' reach, cut in overlapping pieces "
+                     "stacked into one near-square image (one run a frame); keys: that view whenever a key map "
+                     "exists; frame: always the whole frame. tiles = 2 overrides it", "auto")
     max_fps: float = _doc("most frames a second to track (0: as many as the board manages); frames beyond it are "
                           "skipped, notes still go out", 0.0)
     hot_temperature: float = _doc("SoC °C at which the unit lowers its work (a Pi 4 throttles at 80); metrics "
@@ -277,7 +278,7 @@ def _validate(config: Config) -> None:
         "source.scene_keys": (config.source.scene_keys, (49, 61, 76, 88)),
         "tracker.model_complexity": (config.tracker.model_complexity, (0, 1)),
         "tracker.tiles": (config.tracker.tiles, (1, 2)),
-        "tracker.view": (config.tracker.view, ("auto", "frame")),
+        "tracker.view": (config.tracker.view, ("auto", "keys", "frame")),
         "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone", "vision")),
         "calibration.keys": (config.calibration.keys, (0, 49, 61, 76, 88)),
         "technique.precision": (config.technique.precision, ("int8", "fp32")),

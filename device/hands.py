@@ -90,7 +90,9 @@ DUPLICATE_OVERLAP = 0.25
 # than a hand in a whole-keyboard view (median 12.5 % of the width on the 37 real cover frames),
 # so every hand lies wholly inside one tile.
 TILES = {1: [(0.0, 1.0)], 2: [(0.0, 0.6), (0.4, 1.0)]}
-VIEWS = ("auto", "frame")  # auto: the keyboard-sized view once a key map is known (device/view.py)
+# auto: the keyboard-sized view (device/view.py) once a key map says the hands are small in the whole frame;
+# keys: that view whenever a key map is known; frame: never.
+VIEWS = ("auto", "keys", "frame")
 EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner cut may be a cut-off hand
 
 
@@ -135,10 +137,10 @@ class HandTracker:
     def follow(self, keymap) -> None:
         """Look at the keyboard-sized view of this key map from the next frame on (tracker.view = auto);
         called with every frame's current map, it rebuilds only when the map changed."""
-        if self.view_mode != "auto" or keymap is self._view_keymap:
+        if self.view_mode == "frame" or keymap is self._view_keymap:
             return
         self._view_keymap = keymap
-        view = keyboard_view(keymap) if keymap is not None else None
+        view = keyboard_view(keymap, always=self.view_mode == "keys") if keymap is not None else None
         view = None if view is not None and view.whole_frame else view
         if view == self.view:
             return

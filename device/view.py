@@ -28,6 +28,12 @@ GAP = 16            # mosaic pixels of grey between stacked pieces, so no palm i
 MAX_PIECES = 4
 # A crop that keeps most of the frame and needs no cutting is no better than the frame itself.
 WHOLE_FRAME_SHARE = 0.8
+# Hands that span this share of the frame's longer side (a hand from above is about 6.5 white keys wide) are
+# large enough for MediaPipe in the whole frame: the rendered scenes (16 % at 960x540) lose nothing there,
+# and a mosaic would cost palm detection every frame (its graph tracks one hand more, for the overlap's
+# duplicates). The real cover frames (12.5 %) gain from the view.
+HAND_WIDTH_KEYS = 6.5
+LARGE_HAND_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -96,9 +102,15 @@ def whole_frame(frame_size: tuple[int, int]) -> View:
     return View(tuple(frame_size), 0, 0, *frame_size, pieces=1, piece_width=frame_size[0])
 
 
-def keyboard_view(keymap, frame_size: tuple[int, int] | None = None) -> View:
+def hand_share(keymap, frame_size: tuple[int, int]) -> float:
+    """How much of the frame's longer side a hand spans, from the key map's white-key width."""
+    return HAND_WIDTH_KEYS * keymap.white_key_width_px / max(frame_size)
+
+
+def keyboard_view(keymap, frame_size: tuple[int, int] | None = None, always: bool = False) -> View:
     """The view for a key map: its keys plus the hands' reach, clipped to the frame, cut into the number of
-    pieces whose mosaic is nearest to square; the whole frame when that crop would be most of it anyway."""
+    pieces whose mosaic is nearest to square; the whole frame when that crop would be most of it anyway, or
+    (unless `always`) when the hands are large enough in the whole frame."""
     frame_size = tuple(int(v) for v in (frame_size or keymap.image_size))
     fw, fh = frame_size
     if not keymap.keys:
@@ -112,7 +124,7 @@ def keyboard_view(keymap, frame_size: tuple[int, int] | None = None) -> View:
     x0, y0 = np.clip(np.floor(corners.min(0)), 0, None).astype(int)
     x1, y1 = np.minimum(np.ceil(corners.max(0)), (fw, fh)).astype(int)
     width, height = int(x1 - x0), int(y1 - y0)
-    if width < 32 or height < 32:
+    if width < 32 or height < 32 or (not always and hand_share(keymap, frame_size) >= LARGE_HAND_SHARE):
         return whole_frame(frame_size)
     overlap = min(OVERLAP / WHITE_KEY_WIDTH * keymap.white_key_width_px, width / 2)
     best = None

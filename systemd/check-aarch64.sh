@@ -90,7 +90,7 @@ main() {
     trap 'unshare_mounts; summary' EXIT
     step "mounts, resolv.conf, CA bundle" mounts || exit 1
     step "arm64 userland: $(chroot "$ROOT" uname -m 2>&1), $(chroot "$ROOT" python3 --version 2>&1)" \
-        inside '[ "$(uname -m)" = aarch64 ]' || exit 1
+        chroot "$ROOT" /bin/sh -c '[ "$(uname -m)" = aarch64 ]' || exit 1
     step "project copied to /opt/pianocam" project || exit 1
     step "./setup.sh venv (the README's set-up)" inside './setup.sh venv' || exit 1
     step "pianocam doctor (hand models, technique model, frame source ok)" doctor

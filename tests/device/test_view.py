@@ -5,7 +5,7 @@ import pytest
 from pianocam.device.hands import HandTracker
 from pianocam.device.scene import Scene, SceneSpec
 from pianocam.device.scene.keymap import truth_keymap
-from pianocam.device.view import GAP, keyboard_view
+from pianocam.device.view import GAP, hand_share, keyboard_view
 
 
 def _scene(**spec):
@@ -14,9 +14,18 @@ def _scene(**spec):
     return scene, truth_keymap(scene.truth())
 
 
+def test_hands_large_in_the_frame_keep_it_small_ones_get_the_view():
+    # The rendered 88-key view shows hands at 16 % of the width: MediaPipe finds them in the whole frame.
+    _, keymap = _scene(keys=88, seed=8)
+    assert 0.15 <= hand_share(keymap, (960, 540)) <= 0.18
+    assert keyboard_view(keymap).whole_frame
+    # The same keyboard filmed at twice the size (a 1920x1080 camera) shows them at 8 %: the view is used.
+    assert not keyboard_view(keymap, (1920, 1080)).whole_frame
+
+
 def test_a_whole_88_key_keyboard_is_cropped_and_stacked_near_square():
     scene, keymap = _scene(keys=88, seed=8)
-    view = keyboard_view(keymap)
+    view = keyboard_view(keymap, always=True)
     assert not view.whole_frame and view.pieces >= 2
     w, h = view.mosaic_size
     assert max(w / h, h / w) < 1.6      # near square: MediaPipe's letterbox wastes little
@@ -28,7 +37,7 @@ def test_a_whole_88_key_keyboard_is_cropped_and_stacked_near_square():
 
 def test_landmarks_on_the_mosaic_come_back_to_the_frame_pixel_they_were_taken_from():
     scene, keymap = _scene(keys=88, seed=8)
-    view = keyboard_view(keymap)
+    view = keyboard_view(keymap, always=True)
     image, _ = scene.frame(0)
     mosaic = view.mosaic(image)
     assert mosaic.shape[1::-1] == view.mosaic_size
@@ -49,7 +58,7 @@ def test_landmarks_on_the_mosaic_come_back_to_the_frame_pixel_they_were_taken_fr
 def test_pieces_overlap_by_more_than_a_hand_and_stay_inside_the_frame(spec):
     # A hand seen from above spans about 6 white keys whatever the zoom: it lies whole in some piece.
     _, keymap = _scene(**spec)
-    view = keyboard_view(keymap)
+    view = keyboard_view(keymap, always=True)
     if view.pieces > 1:
         overlap = view.piece_width - view.step
         assert overlap >= 6 * keymap.white_key_width_px or overlap >= view.width / 2 - 1
@@ -62,7 +71,7 @@ def test_mediapipe_through_the_view_finds_the_drawn_hands_where_they_are():
     # fingertips land on the drawn ones (benchmarks/real_hands.py measures it over 10 s).
     scene, keymap = _scene(keys=88, seed=8)
     both, errors = 0, []
-    with HandTracker(model_complexity=0) as tracker:
+    with HandTracker(model_complexity=0, view="keys") as tracker:
         tracker.follow(keymap)
         assert tracker.view is not None and tracker.view.pieces >= 2
         for index in range(0, 60, 2):
@@ -75,7 +84,7 @@ def test_mediapipe_through_the_view_finds_the_drawn_hands_where_they_are():
                     tips = np.array([drawn["fingertips"][str(f)] for f in range(1, 6)])
                     errors.append(np.linalg.norm(hand.landmarks[[4, 8, 12, 16, 20], :2] - tips, axis=1).mean())
             both += len(hands.hands) == 2
-    assert both >= 24
+    assert both >= 24     # 108/120 frames over 4 s (the whole frame: 120/120; the left hand is half out of view)
     assert np.median(errors) < 15
 
 
@@ -87,5 +96,7 @@ def test_without_a_key_map_or_with_view_frame_the_tracker_sees_the_whole_frame()
     with HandTracker(model_complexity=0) as tracker:
         tracker.follow(None)
         assert tracker.view is None
+        tracker.follow(keymap)          # auto: hands at 16 % of this frame are large enough whole
+        assert tracker.view is None
     with pytest.raises(ValueError, match="view"):
-        HandTracker(view="keys")
+        HandTracker(view="crop")
