@@ -10,6 +10,7 @@ decision, which waits for the first processed frame after the onset and that fra
 (the MIDI note arrives at its onset; basic-pitch's own latency is not included). Real clips: share of
 processed frames with a hand. Tracked hands are cached beside each scene.
 Usage: .venv/bin/python benchmarks/frame_rate.py [--scenes 10] [--seconds 20] [--rates 5 8 10 15 20 30]
+       [--view auto|keys|frame] [--no-audio]
 """
 from __future__ import annotations
 
@@ -37,15 +38,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RATES = (5, 8, 10, 15, 20, 30)
 
 
-def tracked_at(video: Path, fps: float, keymap, cache: Path | None) -> list:
-    """Hands of the frames a board running at fps processes (video mode, keyboard-sized view)."""
+def tracked_at(video: Path, fps: float, keymap, cache: Path | None, view: str = "auto") -> list:
+    """Hands of the frames a board running at fps processes (video mode, tracker.view as given)."""
     if cache is not None and cache.exists():
         return pickle.loads(cache.read_bytes())
     capture = cv2.VideoCapture(str(video))
     source_fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     pacer = FramePacer(fps)
     frames, index = [], 0
-    with HandTracker() as tracker:
+    with HandTracker(view=view) as tracker:
         tracker.follow(keymap)
         while True:
             ok, image = capture.read()
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rates", type=float, nargs="*", default=list(RATES))
     parser.add_argument("--no-audio", action="store_true")
+    parser.add_argument("--view", choices=("auto", "keys", "frame"), default="auto", help="tracker.view")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args()
     cv2.setNumThreads(1)
@@ -107,7 +109,8 @@ def main() -> None:
         if "audio" in sources:
             notes["audio"] = transcribe(folder)
         for fps in args.rates:
-            frames = tracked_at(folder / "video.mp4", fps, keymap, folder / f"hands-view-{fps:g}fps.pkl")
+            frames = tracked_at(folder / "video.mp4", fps, keymap, folder / f"hands-{args.view}-{fps:g}fps.pkl",
+                                args.view)
             for source in sources:
                 if keymap is None:
                     decided, waited = [(n, None, None) for n in notes[source]], []
@@ -120,7 +123,7 @@ def main() -> None:
                 delays[fps, source] += waited
         print(f"  seed {seed} done ({time.time() - began:.0f} s)", flush=True)
     print(f"\n{args.scenes} rendered performances of {args.seconds:g} s, tracked at each rate in video mode "
-          f"(complexity 0, keyboard-sized view), decoded live")
+          f"(complexity 0, tracker.view = {args.view}), decoded live")
     print(f"{'fps':>5} {'notes from':>10} {'notes':>6} {'right':>7} {'unknown':>8} {'delay med':>10} {'p95':>7}")
     for fps in args.rates:
         for source in sources:
