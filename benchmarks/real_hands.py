@@ -3,7 +3,8 @@
 Prints, per complexity and what MediaPipe looks at (frame: the whole frame; tiles2: two fixed overlapping
 halves, tracker.tiles = 2; auto: tracker.view = auto, the default: the keyboard-sized view of
 device/view.py where the key map says hands are small; keys: that view whenever a key map exists), how many annotated hands MediaPipe found (landmark centroid inside the box), how many of those
-got the right side, false detections, and ms per frame (median). The view needs a key map: each frame's
+got the right side, false detections, and CPU ms per frame (median of process time, all of MediaPipe's
+threads: steadier than wall time on a shared box). The view needs a key map: each frame's
 own, from the unit's calibration (calibrate_frame); where it finds the keys but cannot number them, again
 with a made-up first_c (the view needs only where the keys are, not their names); frames it cannot map
 keep the whole frame. Rendered scenes (whole 88-key keyboard, 61 keys, a close-up) add the fingertip
@@ -66,9 +67,9 @@ def annotated_frames(data: Path, complexity: int, mode: str = "frame") -> dict:
                 _KEYMAPS[image_path] = keymap_for(image)[0]
             tracker.follow(_KEYMAPS[image_path])
             mapped += tracker.view is not None
-        began = time.perf_counter()
+        began = time.process_time()
         hands = tracker.process(image)
-        times.append((time.perf_counter() - began) * 1000)
+        times.append((time.process_time() - began) * 1000)
         matched = set()
         for hand in hands.hands:
             cx, cy = hand.landmarks[:, :2].mean(axis=0)
@@ -107,9 +108,9 @@ def clip(path: Path, complexity: int, mode: str = "frame", keymap: KeyMap | None
         ok, image = capture.read()
         if not ok:
             break
-        began = time.perf_counter()
+        began = time.process_time()
         hands = tracker.process(image)
-        times.append((time.perf_counter() - began) * 1000)
+        times.append((time.process_time() - began) * 1000)
         frames += 1
         with_hand += bool(hands.hands)
     tracker.close()
@@ -141,9 +142,9 @@ def scene(spec, complexity: int, mode: str) -> dict:
         while (frame := source.read()) is not None:
             if frame.index == 0:
                 tracker.follow(scene_keymap(frame.image, source.truth()))
-            began = time.perf_counter()
+            began = time.process_time()
             hands = tracker.process(frame.image, frame.index, frame.t)
-            times.append((time.perf_counter() - began) * 1000)
+            times.append((time.process_time() - began) * 1000)
             drawn = {h: np.array([v["fingertips"][str(f)] for f in range(1, 6)])
                      for h, v in frames_truth[frame.index]["hands"].items()}
             seen = set()
@@ -180,7 +181,7 @@ def main() -> None:
                   f"{r['side_ok'] / max(r['found'], 1):>8.1%} {r['extra']:>6} {r['mapped']:>6} {r['ms']:>9.1f}",
                   flush=True)
     print("\nreal clips (video/tracking mode)")
-    print(f"{'clip':44} {'complexity':>10} {'mode':>6} {'frames':>7} {'with hand':>10} {'ms/frame':>9}  view")
+    print(f"{'clip':44} {'complexity':>10} {'mode':>6} {'frames':>7} {'with hand':>10} {'cpu ms':>9}  view")
     for path in sorted((args.data / "real" / "clips").glob("*.mp4")):
         keymap = clip_keymap(path)
         for complexity in args.complexity:
@@ -194,7 +195,7 @@ def main() -> None:
 
     print(f"\nrendered scenes (10 s, video mode, key map from the first frame; both: frames with both drawn "
           f"hands found, tip: median fingertip error of found hands)")
-    print(f"{'scene':26} {'complexity':>10} {'mode':>6} {'frames':>7} {'both':>7} {'tip px':>7} {'ms/frame':>9}  view")
+    print(f"{'scene':26} {'complexity':>10} {'mode':>6} {'frames':>7} {'both':>7} {'tip px':>7} {'cpu ms':>9}  view")
     for name, extra in SCENES.items():
         spec = SceneSpec(seconds=10.0, **extra)
         for complexity in args.complexity:
