@@ -173,7 +173,7 @@ def main() -> None:
     modes = ["frame", "auto", "keys"] if args.only_view else list(MODES)
     print("annotated real frames (static mode); mapped: frames the view had a key map for")
     print(f"{'complexity':>10} {'mode':>6} {'hands':>6} {'found':>6} {'rate':>7} {'side ok':>8} {'extra':>6} "
-          f"{'mapped':>6} {'ms/frame':>9}")
+          f"{'mapped':>6} {'cpu ms':>9}")
     for complexity in args.complexity:
         for mode in modes:
             r = annotated_frames(args.data, complexity, mode)
