@@ -81,6 +81,7 @@ class Subscriber:
         if refused:
             logger.error("broker refused the subscription: %s", ", ".join(refused))
         else:
+            logger.info("recorder subscribed to %s", " ".join(self.filters))
             self._subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
