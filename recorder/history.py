@@ -14,10 +14,11 @@ IDLE_S = 10.0  # a gap between notes longer than this is a pause, not practice (
 
 
 def practice_seconds(times: np.ndarray, idle: float = IDLE_S) -> float:
-    """Seconds spent playing: the gaps between consecutive notes, each counted up to `idle`."""
+    """Seconds spent playing: the gaps between consecutive notes, except those longer than `idle` (pauses)."""
     if len(times) < 2:
         return 0.0
-    return float(np.minimum(np.diff(np.sort(times)), idle).sum())
+    gaps = np.diff(np.sort(times))
+    return float(gaps[gaps <= idle].sum())
 
 
 @dataclass
@@ -26,6 +27,7 @@ class SessionRow:
     unit_id: str
     student: str | None
     started: datetime
+    until: float  # the unit's next session start (inf for its latest): the notes and report in between are its
     practice_s: float
     notes: int
     exercise: str | None
@@ -57,7 +59,7 @@ def sessions(engine: Engine, student: str | None = None, unit_id: str | None = N
                 times = np.array([r[0] for r in rows])
                 judged = [r[1] for r in rows if r[1]]
                 out.append(SessionRow(s["id"], unit, s["student"], datetime.fromtimestamp(s["started"]),
-                                      practice_seconds(times), len(rows), s["exercise"], s["tempo"],
+                                      edges[i + 1], practice_seconds(times), len(rows), s["exercise"], s["tempo"],
                                       s["fingering_as_written"],
                                       sum(v == "right" for v in judged) / len(judged) if judged else None))
     return sorted(out, key=lambda r: r.started)
@@ -93,14 +95,19 @@ def by_exercise(rows: list[SessionRow]) -> dict[str, list[SessionRow]]:
     return out
 
 
-def reports(engine: Engine, unit_ids: list[str], since: float | None = None, limit: int = 5) -> list[dict]:
-    """The latest session reports of these units (newest first), as the units sent them."""
+def reports(engine: Engine, rows: list[SessionRow], limit: int = 5) -> list[dict]:
+    """The reports of the latest of these sessions (newest first), as the units sent them."""
+    out = []
     with engine.connect() as conn:
-        q = (select(Event.body).where(Event.kind == "report").where(Event.unit_id.in_(unit_ids))
-             .order_by(Event.t.desc()).limit(limit))
-        if since is not None:
-            q = q.where(Event.t >= since)
-        return [row[0] for row in conn.execute(q)]
+        for r in sorted(rows, key=lambda r: r.started, reverse=True):
+            body = conn.scalar(select(Event.body).where(Event.kind == "report").where(Event.unit_id == r.unit_id)
+                               .where(Event.t >= r.started.timestamp()).where(Event.t < r.until)
+                               .order_by(Event.t.desc()).limit(1))
+            if body is not None:
+                out.append(body)
+                if len(out) == limit:
+                    break
+    return out
 
 
 def names(engine: Engine) -> tuple[list[str], list[str]]:

@@ -71,11 +71,8 @@ def _history(store: Store, student: str | None, unit_id: str | None) -> dict:
         charts[f"{name}: tempo"] = _plot("line", when, {"tempo": [r.tempo for r in runs]}, "bpm")
         charts[f"{name}: fingering as written"] = _plot(
             "line", when, {"as written": [100 * (r.fingering_as_written or 0) for r in runs]}, "%", percent=True)
-    units = sorted({r.unit_id for r in rows})
-    since = rows[0].started.timestamp() if student and rows else None
     return {"rows": rows, "weeks": history.per_week(rows), "charts": charts,
-            "total_min": sum(r.practice_s for r in rows) / 60,
-            "reports": history.reports(store.engine, units, since=since) if units else []}
+            "total_min": sum(r.practice_s for r in rows) / 60, "reports": history.reports(store.engine, rows)}
 
 
 def make_app(store: Store, secret: str | None = None) -> Starlette:
