@@ -80,14 +80,22 @@ def run(args) -> int:
 
 
 def _serve(args, store) -> int:
-    from .store import KINDS
+    from .store import KINDS, Tally
     from .transport import Subscriber, topics
 
     host, port = _host_port(args.broker, "--broker")
     listen = None if args.listen == "off" else _host_port(args.listen, "--listen")
     logging.getLogger().setLevel(logging.INFO)
+    totals = Tally()
+
+    def write(rows):
+        tally = store.record(rows)
+        totals.stored += tally.stored
+        totals.duplicates += tally.duplicates
+        totals.rejected += tally.rejected
+
     subscriber = Subscriber(host, port, args.client_id or f"pianocam-recorder-{socket.gethostname()}",
-                            topics(args.base_topic, KINDS, args.group), store.record)
+                            topics(args.base_topic, KINDS, args.group), write)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     server = None
@@ -106,5 +114,6 @@ def _serve(args, store) -> int:
     subscriber.stop()
     if server is not None:
         server.should_exit = True
-    logger.info("recorder stopped: %d messages received, %d written", subscriber.received, subscriber.written)
+    logger.info("recorder stopped: %d messages received, %d events stored, %d duplicates dropped, %d refused",
+                subscriber.received, totals.stored, totals.duplicates, totals.rejected)
     return 0

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -72,12 +73,16 @@ def note(i: int) -> dict:
             "hand": "right", "finger": 1 + i % 5, "confidence": 0.9, "source": "midi"}
 
 
+# The school's broker as systemd/mosquitto-school.conf sets it up: sessions survive a restart, no queue cap.
+SYSTEMD = Path(__file__).resolve().parents[2] / "systemd"
+BROKER_SETTINGS = "allow_anonymous true\n" + (SYSTEMD / "mosquitto-school.conf").read_text()
+
+
 @pytest.fixture
 def broker(tmp_path):
     if not _mosquitto_binary():
         pytest.fail("mosquitto is not installed: the test command installs it (apt-get install mosquitto)")
-    # As systemd/README.md sets up the school's broker: sessions survive a restart, no queue cap that drops.
-    b = Mosquitto(tmp_path, settings="allow_anonymous true\nmax_queued_messages 100000\n", persistence=True).start()
+    b = Mosquitto(tmp_path, settings=BROKER_SETTINGS, persistence=True).start()
     yield b
     b.stop()
 
@@ -147,9 +152,9 @@ def test_two_recorders_share_the_load_and_store_each_event_once(broker, database
     first.stop()
     second.stop()
     assert stats(database)["notes"] == len(seqs)
-    written = [int(line.rsplit("received, ", 1)[1].split()[0]) for r in (first, second) for line in r.log
-               if "messages received" in line]
-    assert len(written) == 2 and all(w > 0 for w in written), written  # both took a share
+    stored = [int(line.split("received, ")[1].split()[0]) for r in (first, second) for line in r.log
+              if "messages received" in line]
+    assert len(stored) == 2 and all(n > 0 for n in stored) and sum(stored) == len(seqs), stored  # both took a share
 
 
 def test_store_keeps_the_newest_session_summary_and_refuses_bad_messages(database):
