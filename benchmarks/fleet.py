@@ -18,7 +18,7 @@ compares the notes in the database with the (unit, seq) each unit emitted.
   lost / dup     notes emitted but not stored / notes stored more than once; re-sent = deliveries the
                  recorder dropped as already stored (replays after drop-offs and restarts)
 
-Usage: nice -n 10 .venv/bin/python benchmarks/fleet.py [--units 10 50 100] [--seconds 30]
+Usage: nice -n 10 .venv/bin/python benchmarks/fleet.py [--units 10 50 100] [--seconds 30] [--runs 3]
        [--databases sqlite postgresql]
 """
 from __future__ import annotations
@@ -207,6 +207,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each run (default 30)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per row; the table shows medians (default 3)")
     parser.add_argument("--databases", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # reconnect warnings from a hundred publishers are the point, not news
@@ -215,22 +216,29 @@ def main() -> int:
     try:
         for db in args.databases:
             for n in args.units:
-                with tempfile.TemporaryDirectory(prefix="pianocam-fleet-") as tmp:
-                    folder = Path(tmp)
-                    if db == "postgresql":
-                        if cluster is None:
-                            cluster = PostgresCluster(free_port(), fsync=True).start()
-                        url = cluster.new_database()
-                    else:
-                        url = f"sqlite:///{folder / 'recorder.sqlite'}"
-                    r = one_run(n, args.seconds, url, folder, seed=n)
-                    r["db"] = db
-                    results.append(r)
-                    print(f"# {db} N={n}: {r}", file=sys.stderr, flush=True)
+                runs = []
+                for k in range(args.runs):
+                    with tempfile.TemporaryDirectory(prefix="pianocam-fleet-") as tmp:
+                        folder = Path(tmp)
+                        if db == "postgresql":
+                            if cluster is None:
+                                cluster = PostgresCluster(free_port(), fsync=True).start()
+                            url = cluster.new_database()
+                        else:
+                            url = f"sqlite:///{folder / 'recorder.sqlite'}"
+                        r = one_run(n, args.seconds, url, folder, seed=1000 * k + n)
+                        runs.append(r)
+                        print(f"# {db} N={n} run {k + 1}: {r}", file=sys.stderr, flush=True)
+                # Medians of the runs; the losses and duplicates are summed over them, which must stay 0.
+                summed = ("notes", "lost", "dup", "extra", "resent")
+                merged = {key: (sum(r[key] for r in runs) if key in summed else float(np.median([r[key] for r in runs])))
+                          for key in runs[0]}
+                merged["db"], merged["units"] = db, n
+                results.append(merged)
     finally:
         if cluster is not None:
             cluster.stop()
-    print(f"{args.seconds:.0f} s per run, one broker restart (2 s down) and a tenth of the units cut off for 3 s; "
+    print(f"median of {args.runs} runs of {args.seconds:.0f} s (notes, lost, duplicated, re-sent: summed), one broker restart (2 s down) and a tenth of the units cut off for 3 s; "
           f"Mosquitto {subprocess.run(['mosquitto', '-h'], capture_output=True, text=True).stdout.split()[2]}, "
           f"{os.cpu_count()} CPUs shared")
     print("| database | units | notes | messages/s | broker CPU | recorder CPU | units' CPU | lag s | e2e p50 ms | e2e p95 ms "

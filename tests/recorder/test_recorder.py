@@ -200,3 +200,34 @@ def test_unreachable_postgresql_is_one_line_and_exit_2():
     done = subprocess.run([*CLI, "stats", "--database", f"postgresql://nobody@127.0.0.1:{free_port()}/x"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "OperationalError" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_teacher_password_is_hashed_and_a_student_can_be_forgotten(tmp_path):
+    from pwdlib import PasswordHash
+
+    from .term import make_term
+
+    database = f"sqlite:///{tmp_path / 'school.sqlite'}"
+    short = subprocess.run([*CLI, "teacher", "ms-lee", "--database", database], input="short\n",
+                           capture_output=True, text=True)
+    assert short.returncode == 2 and "8 characters" in short.stderr
+    subprocess.run([*CLI, "teacher", "ms-lee", "--database", database], input="correct horse\n", text=True, check=True)
+    store = Store(open_engine(database))
+    stored = store.teacher_hash("ms-lee")
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    assert PasswordHash.recommended().verify("correct horse", stored)
+
+    term = make_term()
+    store.record(term.messages)
+    before = stats(database)
+    ana = [s for s in term.sessions if s.student == "Ana"]
+    done = subprocess.run([*CLI, "forget", "--student", "Ana", "--database", database], capture_output=True,
+                          text=True, check=True)
+    removed = json.loads(done.stdout)
+    assert removed["sessions"] == len(ana) and removed["notes"] == sum(s.notes for s in ana)
+    assert removed["events"] == len(ana)  # each session's report
+    after = stats(database)
+    assert after["sessions"] == before["sessions"] - len(ana) and after["notes"] == before["notes"] - removed["notes"]
+    with store.engine.connect() as conn:
+        assert "Ana" not in {row[0] for row in conn.execute(select(SessionRow.student))}
+    store.engine.dispose()
