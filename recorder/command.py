@@ -17,32 +17,39 @@ import threading
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATABASE = "recorder.sqlite"
+# Built-in defaults; a [recorder] table in --config FILE overrides them, options override both.
+DEFAULTS = {"database": "recorder.sqlite", "broker": "localhost:1883", "base_topic": "pianocam",
+            "client_id": None, "group": None, "listen": "127.0.0.1:8090"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 2)[2]
-    p.add_argument("--database", default=DEFAULT_DATABASE, metavar="URL",
-                   help=f"sqlite:///FILE, a file path, or postgresql://user@host/db (default {DEFAULT_DATABASE})")
-    p.add_argument("--broker", default="localhost:1883", metavar="HOST:PORT", help="default localhost:1883")
-    p.add_argument("--base-topic", default="pianocam")
-    p.add_argument("--client-id", default=None, help="the persistent session's name (default pianocam-recorder-HOST)")
-    p.add_argument("--group", default=None, metavar="NAME",
+    p.add_argument("--config", metavar="FILE", help="TOML file with a [recorder] table of these options "
+                                                    "(database = \"postgresql://...\", broker, listen, group, ...)")
+    p.add_argument("--database", metavar="URL",
+                   help=f"sqlite:///FILE, a file path, or postgresql://user@host/db (default {DEFAULTS['database']})")
+    p.add_argument("--broker", metavar="HOST:PORT", help=f"default {DEFAULTS['broker']}")
+    p.add_argument("--base-topic", help=f"default {DEFAULTS['base_topic']}")
+    p.add_argument("--client-id", help="the persistent session's name (default pianocam-recorder-HOST)")
+    p.add_argument("--group", metavar="NAME",
                    help="share the load with other recorders of this group (MQTT 5 shared subscription)")
-    p.add_argument("--listen", default="127.0.0.1:8090", metavar="HOST:PORT",
-                   help="the history page (default 127.0.0.1:8090; 'off' serves none)")
+    p.add_argument("--listen", metavar="HOST:PORT",
+                   help=f"the history page (default {DEFAULTS['listen']}; 'off' serves none)")
     p.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     s = sub.add_parser("stats", help="print the counts of units, sessions and notes stored")
     s.add_argument("--database", default=argparse.SUPPRESS, metavar="URL")
+    s.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE")
     s.add_argument("--json", action="store_true", help="one JSON object")
     s = sub.add_parser("teacher", help="add a teacher or change their password (read from stdin)")
     s.add_argument("name")
     s.add_argument("--database", default=argparse.SUPPRESS, metavar="URL")
+    s.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE")
     s = sub.add_parser("forget", help="delete a student's sessions and the notes and events in them")
     s.add_argument("--student", required=True)
     s.add_argument("--database", default=argparse.SUPPRESS, metavar="URL")
+    s.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE")
 
 
 def _host_port(text: str, what: str) -> tuple[str, int]:
@@ -52,10 +59,33 @@ def _host_port(text: str, what: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _settle(args) -> None:
+    """Fill each option left unset from the config file's [recorder] table, then the defaults."""
+    table = {}
+    if args.config:
+        import tomllib
+
+        try:
+            with open(args.config, "rb") as f:
+                table = tomllib.load(f).get("recorder", {})
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise ValueError(f"{args.config}: {err}") from None
+        unknown = sorted(set(table) - set(DEFAULTS))
+        if unknown:
+            raise ValueError(f"{args.config}: unknown key recorder.{unknown[0]} (known: {', '.join(DEFAULTS)})")
+        for key, value in table.items():
+            if not isinstance(value, str):
+                raise ValueError(f"{args.config}: recorder.{key} must be a string")
+    for key, default in DEFAULTS.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, table.get(key, default))
+
+
 def run(args) -> int:
     from .store import DatabaseError, Store, open_engine
 
     try:
+        _settle(args)
         store = Store(open_engine(args.database))
         if args.action == "stats":
             counts = store.stats()

@@ -7,19 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from alembic import command
+logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up is not the user's news
+from alembic import command  # noqa: E402
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
+
+from pianocam.device.messages import ROUTES
 
 from .schema import Event, Note, Session, Teacher, Unit
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-EVENT_KINDS = ("technique", "skill", "report")
-KINDS = ("status", "session", "note", *EVENT_KINDS)  # what the recorder subscribes to
+# What the recorder subscribes to: every journalled event kind of the unit's routes (and `report`,
+# the session report of issue 14, should the routes not name it yet), the session and the status.
+EVENT_KINDS = tuple(sorted({kind for kind, route in ROUTES.items() if route.journalled and kind != "note"}
+                           | {"report"}))
+KINDS = ("status", "session", "note", *EVENT_KINDS)
 
 
 class DatabaseError(ValueError):

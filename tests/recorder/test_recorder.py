@@ -231,3 +231,15 @@ def test_teacher_password_is_hashed_and_a_student_can_be_forgotten(tmp_path):
     with store.engine.connect() as conn:
         assert "Ana" not in {row[0] for row in conn.execute(select(SessionRow.student))}
     store.engine.dispose()
+
+
+def test_config_file_names_the_database_and_refuses_unknown_keys(tmp_path):
+    database = tmp_path / "from-config.sqlite"
+    good = tmp_path / "recorder.toml"
+    good.write_text(f'[recorder]\ndatabase = "sqlite:///{database}"\n')
+    done = subprocess.run([*CLI, "stats", "--config", str(good), "--json"], capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(done.stdout)["notes"] == 0 and database.exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[recorder]\ndatabse = "x.sqlite"\n')
+    done = subprocess.run([*CLI, "stats", "--config", str(bad)], capture_output=True, text=True)
+    assert done.returncode == 2 and "recorder.databse" in done.stderr and len(done.stderr.splitlines()) == 1
