@@ -132,15 +132,21 @@ class Store:
                         index_elements=["unit_id", "seq", "t"]).returning(table.id), rows).all())
                     tally.stored += new
                     tally.duplicates += len(rows) - new
-            for values in sessions:
-                stmt = self.insert(Session).values(**values)
-                # A retained summary comes again on every reconnect and after a replay; keep the newest.
+            if sessions:
+                # A unit re-sends its summary every second while playing, and again on every reconnect
+                # and replay: only the newest of a batch is written, and only over an older one.
+                newest = {}
+                for values in sessions:
+                    key = (values["unit_id"], values["started"])
+                    if key not in newest or newest[key]["seq"] < values["seq"]:
+                        newest[key] = values
+                stmt = self.insert(Session)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["unit_id", "started"],
-                    set_={k: stmt.excluded[k] for k in values if k not in ("unit_id", "started", "student")}
+                    set_={k: stmt.excluded[k] for k in sessions[0] if k not in ("unit_id", "started", "student")}
                     | {"student": func.coalesce(stmt.excluded.student, Session.student)},
                     where=Session.seq < stmt.excluded.seq)
-                conn.execute(stmt)
+                conn.execute(stmt, list(newest.values()))
             for values in statuses:
                 conn.execute(update(Unit).where(Unit.unit_id == values["unit_id"])
                              .where(func.coalesce(Unit.last_seen, 0.0) <= values["last_seen"]).values(**values))

@@ -23,6 +23,7 @@ from .store import Store
 logger = logging.getLogger(__name__)
 
 _hasher = PasswordHash.recommended()  # argon2id
+_UNKNOWN = _hasher.hash(secrets.token_urlsafe(16))
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -85,7 +86,8 @@ def make_app(store: Store, secret: str | None = None) -> Starlette:
             form = await request.form()
             name, password = str(form.get("name", "")), str(form.get("password", ""))
             stored = store.teacher_hash(name)
-            if stored and _hasher.verify(password, stored):
+            # An unknown name costs one hash too, so the answer's timing does not say which names exist.
+            if _hasher.verify(password, stored or _UNKNOWN) and stored:
                 request.session["teacher"] = name
                 return RedirectResponse("/", status_code=303)
             error = "Unknown teacher or wrong password."
