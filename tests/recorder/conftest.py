@@ -7,6 +7,17 @@ from ..conftest import free_port
 from .postgres import PostgresCluster, pg_bin
 
 
+# Servers a test started (recorders, extra brokers): stopped after it even when it fails midway.
+STARTED: list = []
+
+
+@pytest.fixture(autouse=True)
+def stop_what_was_started():
+    yield
+    while STARTED:
+        STARTED.pop().stop()
+
+
 @pytest.fixture(scope="session")
 def postgres():
     if not pg_bin("initdb"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from ..conftest import Mosquitto, wait_until
+from .conftest import STARTED
 from .test_recorder import BROKER_SETTINGS, SYSTEMD, RecorderProcess, note, stats, unit_publisher
 
 
@@ -21,8 +22,8 @@ def test_two_schools_reach_the_district_recorder_exactly_once(tmp_path, database
     for name in ("north", "south"):
         (tmp_path / name).mkdir()
         schools[name] = Mosquitto(tmp_path / name, settings=bridge_settings(name, district.port), persistence=True)
-    district.start()
-    for broker in schools.values():
+    for broker in (district, *schools.values()):
+        STARTED.append(broker)
         broker.start()
     recorder = RecorderProcess(district, database, client_id="district-recorder").start()
     units = {f"{school}-{k}": unit_publisher(broker, tmp_path, f"{school}-{k}")

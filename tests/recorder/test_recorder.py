@@ -23,6 +23,7 @@ from pianocam.recorder.schema import Session as SessionRow
 from pianocam.recorder.store import Store, open_engine
 
 from ..conftest import Mosquitto, _mosquitto_binary, wait_until
+from .conftest import STARTED
 
 CLI = [sys.executable, "-m", "pianocam.device.cli", "recorder"]
 
@@ -37,6 +38,8 @@ class RecorderProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "RecorderProcess":
+        if self not in STARTED:
+            STARTED.append(self)
         mark = len(self.log)
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
