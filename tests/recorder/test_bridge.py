@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from ..conftest import Mosquitto, wait_until
-from .conftest import STARTED
-from .test_recorder import BROKER_SETTINGS, SYSTEMD, RecorderProcess, note, stats, unit_publisher
+from .conftest import BROKER_SETTINGS, STARTED, SYSTEMD
+from .test_recorder import RecorderProcess, note, stats, unit_publisher
 
 
 def bridge_settings(school: str, district_port: int) -> str:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from pianocam.recorder.schema import Note
 from pianocam.recorder.schema import Session as SessionRow
 from pianocam.recorder.store import Store, open_engine
 
-from ..conftest import Mosquitto, _mosquitto_binary, wait_until
+from ..conftest import Mosquitto, wait_until
 from .conftest import STARTED
 
 CLI = [sys.executable, "-m", "pianocam.device.cli", "recorder"]
@@ -74,20 +73,6 @@ def unit_publisher(broker: Mosquitto, tmp_path, unit: str, journal_path=None, cl
 def note(i: int) -> dict:
     return {"pitch": 48 + i % 24, "name": "x", "onset": i * 0.1, "offset": None, "velocity": 70,
             "hand": "right", "finger": 1 + i % 5, "confidence": 0.9, "source": "midi"}
-
-
-# The school's broker as systemd/mosquitto-school.conf sets it up: sessions survive a restart, no queue cap.
-SYSTEMD = Path(__file__).resolve().parents[2] / "systemd"
-BROKER_SETTINGS = "allow_anonymous true\n" + (SYSTEMD / "mosquitto-school.conf").read_text()
-
-
-@pytest.fixture
-def broker(tmp_path):
-    if not _mosquitto_binary():
-        pytest.fail("mosquitto is not installed: the test command installs it (apt-get install mosquitto)")
-    b = Mosquitto(tmp_path, settings=BROKER_SETTINGS, persistence=True).start()
-    yield b
-    b.stop()
 
 
 def test_one_row_per_event_through_outage_restart_and_replay(broker, database, tmp_path):
