@@ -33,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-topic", help=f"default {DEFAULTS['base_topic']}")
     p.add_argument("--client-id", help="the persistent session's name (default pianocam-recorder-HOST)")
     p.add_argument("--group", metavar="NAME",
-                   help="share the load with other recorders of this group (MQTT 5 shared subscription)")
+                   help="share the load with other recorders of this group (MQTT 5 shared subscription; "
+                        "with Mosquitto a stopped member's share waits for its return)")
     p.add_argument("--listen", metavar="HOST:PORT",
                    help=f"the history page (default {DEFAULTS['listen']}; 'off' serves none)")
     p.add_argument("--seconds", type=float, default=None, help="stop after N seconds")

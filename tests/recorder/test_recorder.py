@@ -135,14 +135,38 @@ def test_two_recorders_share_the_load_and_store_each_event_once(broker, database
     second = RecorderProcess(broker, database, client_id="recorder-b", group="school").start()
     publisher = unit_publisher(broker, tmp_path, "room-9")
     seqs = [publisher.emit("note", note(i)) for i in range(300)]
-    publisher.stop(timeout=30)
     assert wait_until(lambda: stats(database)["notes"] >= len(seqs), 60)
+    # One fails and comes back (systemd restarts it). Mosquitto 2.0 keeps queueing the absent member's
+    # share on its persistent session meanwhile (systemd/README.md), so it is stored on its return.
+    second.kill()
+    seqs += [publisher.emit("note", note(i)) for i in range(300)]
+    time.sleep(1.0)
+    second.start()
+    publisher.stop(timeout=30)
+    assert wait_until(lambda: stats(database)["notes"] >= len(seqs), 60), stats(database)
     first.stop()
     second.stop()
     assert stats(database)["notes"] == len(seqs)
     stored = [int(line.split("received, ")[1].split()[0]) for r in (first, second) for line in r.log
               if "messages received" in line]
-    assert len(stored) == 2 and all(n > 0 for n in stored) and sum(stored) == len(seqs), stored  # both took a share
+    assert len(stored) == 2 and all(n > 0 for n in stored), stored  # both took a share
+
+
+def test_a_standby_recorder_stores_everything_while_the_other_is_down(broker, database, tmp_path):
+    """Failover with Mosquitto: two recorders without a group, each its own session, one database."""
+    first = RecorderProcess(broker, database, client_id="recorder-a").start()
+    second = RecorderProcess(broker, database, client_id="recorder-b").start()
+    publisher = unit_publisher(broker, tmp_path, "room-9")
+    seqs = [publisher.emit("note", note(i)) for i in range(200)]
+    first.kill()
+    seqs += [publisher.emit("note", note(i)) for i in range(200)]
+    assert wait_until(lambda: stats(database)["notes"] >= len(seqs), 60), stats(database)
+    first.start()  # it catches up on its own queue: every row is there already
+    publisher.stop(timeout=30)
+    time.sleep(2.0)
+    first.stop()
+    second.stop()
+    assert stats(database)["notes"] == len(seqs)
 
 
 def test_store_keeps_the_newest_session_summary_and_refuses_bad_messages(database):
