@@ -1,7 +1,7 @@
 """Maps the top-level rooms (device/, calibration/, export/) to pianocam.* with every subpackage."""
 from setuptools import find_packages, setup
 
-ROOMS = ("device", "calibration", "export")
+ROOMS = ("device", "calibration", "export", "practice")
 
 setup(
     packages=[f"pianocam.{room}" + (f".{sub}" if sub else "") for room in ROOMS for sub in ["", *find_packages(room)]],
