@@ -6,4 +6,5 @@ ROOMS = ("device", "calibration", "export", "practice")
 setup(
     packages=[f"pianocam.{room}" + (f".{sub}" if sub else "") for room in ROOMS for sub in ["", *find_packages(room)]],
     package_dir={f"pianocam.{room}": room for room in ROOMS},
+    package_data={"pianocam.practice": ["exercises/*"]},
 )

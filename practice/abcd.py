@@ -25,9 +25,9 @@ VOICE_HANDS = {"1": "right", "2": "left"}
 _TOKEN = re.compile(r"""
     (?P<text>"[^"]*")
   | (?P<field>\[[A-Za-z]:[^\]]*\])
-  | (?P<bar>:*\|+\]?:*|\|?\]|:{2,}|\[\|)
+  | (?P<bar>:*\|+\]?:*|:{2,}|\[\|)
   | (?P<chord_open>\[)
-  | (?P<chord_close>\])
+  | (?P<chord_close>\](?P<chord_len>\d*/*\d*))
   | (?P<note>(?P<acc>\^{1,2}|_{1,2}|=)?(?P<letter>[A-Ga-g])(?P<octave>[',]*)(?P<len>\d*/*\d*))
   | (?P<rest>[zx](?P<rest_len>\d*/*\d*))
   | (?P<space>\s+)
@@ -130,7 +130,6 @@ def _read_body(voice: _Voice, lines: list[tuple[int, str]], where: str) -> None:
         voice.new_passage()  # each line of music is a passage, as is each repeated section
         chord: list | None = None
         for m in _TOKEN.finditer(line):
-            kind = m.lastgroup if m.lastgroup not in ("acc", "letter", "octave", "len", "rest_len") else "note"
             if m.group("text") is not None:
                 label = m.group("text").strip('"').lstrip("^_<>@")
                 if label and not label.startswith("$") and not label[0].isdigit():
@@ -156,12 +155,13 @@ def _read_body(voice: _Voice, lines: list[tuple[int, str]], where: str) -> None:
             elif m.group("chord_open") is not None:
                 chord = []
             elif m.group("chord_close") is not None:
-                if chord is None:
-                    raise AbcdError(f"{where} line {lineno}: ']' without '['")
+                if chord is None:  # a stray end of a thick bar line (the corpus has ':|b4|:]')
+                    continue
                 if chord:
-                    length = max(d for _, d in chord)
+                    scale = _length(m.group("chord_len"))
+                    length = max(d for _, d in chord) * scale
                     for pitch, d in chord:
-                        voice.notes.append((pitch, voice.beat, d, voice.bar, voice.passage))
+                        voice.notes.append((pitch, voice.beat, d * scale, voice.bar, voice.passage))
                     voice.beat += length
                 chord = None
             elif m.group("note") is not None:

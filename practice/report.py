@@ -58,7 +58,10 @@ def _figure(score, lines: list[dict], summary: dict):
     ax = fig.add_subplot(grid[1, 0])
     curve = summary["tempo"]["curve"]
     if curve:
-        ax.plot([c["beat"] for c in curve], [c["bpm"] for c in curve], "o-", color="#2a6fb0")
+        bpms = [c["bpm"] for c in curve]
+        ax.plot([c["beat"] for c in curve], bpms, "o-", color="#2a6fb0")
+        ax.set_ylim(min(bpms) - max(5.0, 0.1 * min(bpms)), max(bpms) + max(5.0, 0.1 * max(bpms)))
+        ax.ticklabel_format(axis="y", useOffset=False)
         if summary["tempo"]["target"]:
             ax.axhline(summary["tempo"]["target"], color="#888888", ls="--", lw=1, label="asked for")
             ax.legend(fontsize=8)
