@@ -113,9 +113,13 @@ class Follower:
         if found:
             cost, note, skipped, side = min(found, key=lambda c: c[0])
             return self._match(side, note, skipped, played)
-        side = played.hand if played.hand in sides else (sides[0] if sides else None)
-        if side is None:
+        if not sides:
             return self._record(Judgement("extra", None, played))
+        if played.hand in sides:
+            side = played.hand
+        else:  # the camera did not see which hand: the one whose next note is nearest in pitch
+            side = min(sides, key=lambda s: min([abs(p.pitch - played.pitch) for p in self._pending(self.hands[s], 1)]
+                                                 or [999]))
         hand = self.hands[side]
         if hand.last is not None and hand.last_verdict == "wrong_note" and hand.last.pitch == played.pitch:
             # The student corrects the wrong note just played.

@@ -7,6 +7,8 @@ from pianocam.device.scene.score import ARTICULATION, LEAD_IN
 
 from .score import ExpectedNote, Score
 
+BLACK_PITCH_CLASSES = (1, 3, 6, 8, 10)
+
 
 class PerformanceError(ValueError):
     """Cannot make that many changes to this exercise."""
@@ -22,9 +24,11 @@ def _alone(score: Score, note: ExpectedNote) -> bool:
 
 
 def finger_change_candidates(score: Score) -> list[tuple[int, int]]:
-    """(score index, other finger) a student might plausibly use instead: a long finger one
-    to either side, different from both neighbours' fingers and keeping their order, so the
-    hand still moves as a hand does (thumb crossings stay as written)."""
+    """(score index, other finger) a student might plausibly use instead: a finger one to either
+    side, different from both neighbours' fingers and keeping their order, so the hand still moves
+    as a hand does (thumb crossings stay as written). Never the thumb, nor the little finger in the
+    middle of a run: a thumb passing under 5 is a change no hand makes (and the anatomy decoder
+    reads it as the 4 it must have been, measured: seed 3 of C major)."""
     out = []
     for hand in ("left", "right"):
         mine = [n for n in score.notes if n.hand == hand]
@@ -35,7 +39,7 @@ def finger_change_candidates(score: Score) -> list[tuple[int, int]]:
             if prev.finger is None or nxt.finger is None:
                 continue
             for other in (note.finger - 1, note.finger + 1):
-                if other in (1, prev.finger, nxt.finger) or not 2 <= other <= 5:
+                if other in (1, 5, prev.finger, nxt.finger) or not 2 <= other <= 4:
                     continue
                 if np.sign(other - prev.finger) != np.sign(note.finger - prev.finger):
                     continue
@@ -47,7 +51,8 @@ def finger_change_candidates(score: Score) -> list[tuple[int, int]]:
 
 
 def wrong_note_candidates(score: Score) -> list[tuple[int, int]]:
-    """(score index, pitch) a semitone off, a pitch none of the hand's nearby notes has."""
+    """(score index, pitch) a semitone off, a pitch none of the hand's nearby notes has (measured: a
+    thumb put on a black key is drawn so far from it that no hand is found playing it)."""
     out = []
     for hand in ("left", "right"):
         mine = [n for n in score.notes if n.hand == hand]
@@ -56,7 +61,8 @@ def wrong_note_candidates(score: Score) -> list[tuple[int, int]]:
                 continue
             near = {n.pitch for n in mine[max(0, i - 4):i + 5]}
             for pitch in (note.pitch + 1, note.pitch - 1):
-                if pitch not in near:
+                # a thumb reaches a black key only by moving the whole hand in: no student's slip
+                if pitch not in near and not (note.finger == 1 and pitch % 12 in BLACK_PITCH_CLASSES):
                     out.append((note.index, pitch))
                     break
     return out

@@ -94,3 +94,12 @@ def test_tempo_evenness_and_synchrony():
     assert summary["onset_spread"]["left"] < 0.02 < summary["onset_spread"]["right"]
     assert summary["velocity_spread"]["left"] == 0
     assert 1 <= summary["skill"]["score"] < 10
+
+
+def test_a_wrong_note_the_camera_gave_no_hand_is_still_a_wrong_note():
+    played = _as_written(TOGETHER)
+    k = next(i for i, n in enumerate(TOGETHER.notes) if n.hand == "right" and i > 10)
+    played[k] = (played[k][0] + 1, None, None)
+    follower, out = _play(TOGETHER, played)
+    assert Counter(j.verdict for j in out) == {"right": 57, "wrong_note": 1}
+    assert next(j for j in out if j.verdict == "wrong_note").expected.index == k
