@@ -6,8 +6,8 @@ import numpy as np
 from .follow import Judgement
 from .score import Score
 
-# Tempo is measured over windows of this many quarter notes (half a bar of 4/4).
-TEMPO_WINDOW = 2.0
+# Tempo is measured over runs of this many consecutive notes of a hand.
+TEMPO_NOTES = 6
 EVENNESS_NEIGHBOURS = 7   # inter-onset intervals compared with the median of this many around them
 SYNC_TOLERANCE = 1e-6     # beats: notes of the two hands this close are meant together
 
@@ -35,19 +35,24 @@ def _matched(log: list[Judgement]) -> list[Judgement]:
 
 
 def tempo_curve(matched: list[Judgement]) -> list[dict]:
-    """Quarter notes per minute in windows of TEMPO_WINDOW beats: a line through onset against beat."""
-    windows: dict[int, list[tuple[float, float]]] = {}
-    for j in matched:
-        windows.setdefault(int(j.expected.beat // TEMPO_WINDOW), []).append((j.expected.beat, j.played.onset))
+    """Quarter notes per minute through the piece: per hand, a line through onset against beat over each
+    run of TEMPO_NOTES consecutive notes (so sixteenths and quarter notes both give a point a bar or so)."""
     curve = []
-    for w, points in sorted(windows.items()):
-        beats, onsets = np.array(points).T
-        if len(points) < 3 or np.ptp(beats) <= 0:
-            continue
-        slope = np.polyfit(beats, onsets, 1)[0]  # seconds per beat
-        if slope > 0:
-            curve.append({"beat": w * TEMPO_WINDOW, "time": float(onsets.min()), "bpm": 60.0 / slope})
-    return curve
+    for hand in ("left", "right"):
+        notes = [j for j in matched if j.expected.hand == hand]
+        for k in range(0, len(notes) - 2, TEMPO_NOTES):
+            run = notes[k:k + TEMPO_NOTES]
+            if len(run) < 3:
+                continue
+            beats = np.array([j.expected.beat for j in run])
+            onsets = np.array([j.played.onset for j in run])
+            if np.ptp(beats) <= 0:
+                continue
+            slope = np.polyfit(beats, onsets, 1)[0]  # seconds per beat
+            if slope > 0:
+                curve.append({"beat": float(beats.min()), "time": float(onsets.min()), "bpm": 60.0 / slope,
+                              "hand": hand})
+    return sorted(curve, key=lambda c: (c["beat"], c["hand"]))
 
 
 def onset_spread(matched: list[Judgement], hand: str) -> float | None:

@@ -59,12 +59,17 @@ def _figure(score, lines: list[dict], summary: dict):
     curve = summary["tempo"]["curve"]
     if curve:
         bpms = [c["bpm"] for c in curve]
-        ax.plot([c["beat"] for c in curve], bpms, "o-", color="#2a6fb0")
-        ax.set_ylim(min(bpms) - max(5.0, 0.1 * min(bpms)), max(bpms) + max(5.0, 0.1 * max(bpms)))
-        ax.ticklabel_format(axis="y", useOffset=False)
+        for hand, colour in (("left", "#5a8fd0"), ("right", "#d07a5a")):
+            mine = [c for c in curve if c["hand"] == hand]
+            if mine:
+                ax.plot([c["beat"] for c in mine], [c["bpm"] for c in mine], "o-", color=colour, label=f"{hand} hand")
+        ax.legend(fontsize=8)
         if summary["tempo"]["target"]:
             ax.axhline(summary["tempo"]["target"], color="#888888", ls="--", lw=1, label="asked for")
             ax.legend(fontsize=8)
+            bpms = bpms + [summary["tempo"]["target"]]
+        ax.set_ylim(min(bpms) - max(5.0, 0.1 * min(bpms)), max(bpms) + max(5.0, 0.1 * max(bpms)))
+        ax.ticklabel_format(axis="y", useOffset=False)
     ax.set_xlabel("beat")
     ax.set_ylabel("quarter notes / min")
     ax.set_title(f"tempo {summary['tempo']['bpm'] or 0:.0f} bpm, varies "
