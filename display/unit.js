@@ -162,7 +162,8 @@
       row.classList.add(`verdict-${n.verdict}`);
       row.dataset.verdict = n.verdict;
       const e = n.expected;
-      row.append(el("span", { class: `verdict ${n.verdict}` }, VERDICTS[n.verdict] || n.verdict),
+      const unseen = n.finger_checked === false && n.verdict === "right" ? " · finger not checked" : "";
+      row.append(el("span", { class: `verdict ${n.verdict}` }, (VERDICTS[n.verdict] || n.verdict) + unseen),
                  el("span", { class: "note-written", title: "as written" },
                     e ? `written ${e.finger ?? "–"}${e.pitch !== n.pitch ? " on " + pitchName(e.pitch) : ""}` +
                         ` · bar ${e.bar}` : ""));
@@ -377,7 +378,11 @@
     showCommand(`${label}: sent…`, "dim");
     const body = { transaction };
     const exercise = document.getElementById("exercise-name");
-    if (name === "start_session" && exercise && exercise.value.trim()) body.exercise = exercise.value.trim();
+    const passage = document.getElementById("exercise-passage");
+    if (name === "start_session" && exercise && exercise.value.trim()) {
+      body.exercise = exercise.value.trim();
+      if (passage && passage.value) body.passage = Number(passage.value);
+    }
     client.publish(`${s.base}/${s.unit}/cmd/${name}`, JSON.stringify(body), { qos: 1 });
   }
 

@@ -11,9 +11,11 @@ import threading
 import pytest
 
 from pianocam.device.config import load_config
+from pianocam.device.publisher import Watcher
 from pianocam.device.unit import Unit
 
-from ..practice.test_live_session import ExerciseSource
+from ..conftest import Inbox
+from ..practice.test_live_session import ExerciseSource, next_pass_end
 from .test_page import _shot, broker, browser  # noqa: F401  (fixtures)
 
 UNIT = "practice-7"
@@ -45,6 +47,11 @@ def practising_unit(broker, tmp_path):  # noqa: F811
 
 
 def test_practice_session_on_the_pages(broker, browser, practising_unit):  # noqa: F811
+    truth = practising_unit
+    inbox = Inbox()
+    watcher = Watcher(broker.host, broker.port, unit_id=UNIT, on_message=inbox)
+    assert watcher.start()
+
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -53,9 +60,12 @@ def test_practice_session_on_the_pages(broker, browser, practising_unit):  # noq
     page.wait_for_selector('#controls button[data-command="start_session"]:not([disabled])', timeout=10_000)
     assert page.locator("#practice-card").is_hidden()
     page.fill("#exercise-name", EXERCISE)
+    page.fill("#exercise-passage", "1")
+    # Start in the quiet between two times through the looping take, end in the next: one whole pass.
+    assert next_pass_end(inbox, truth, 60)
     page.click('#controls button[data-command="start_session"]')
     page.wait_for_function("document.querySelector('#command-result').textContent.startsWith("
-                           f"'New session: practising {EXERCISE}')", timeout=10_000)
+                           f"'New session: practising {EXERCISE}, 58 notes')", timeout=10_000)
     # Notes arrive with verdicts; within one time through, the wrong note and a wrong finger show.
     page.wait_for_selector('#notes li[data-verdict="wrong_note"]', timeout=40_000)
     page.wait_for_selector('#notes li[data-verdict="wrong_finger"]', timeout=40_000)
@@ -72,6 +82,7 @@ def test_practice_session_on_the_pages(broker, browser, practising_unit):  # noq
     assert key.locator(".expected-finger").text_content().startswith("✎")
     _shot(page, "practice-unit.png")
 
+    assert next_pass_end(inbox, truth, 40)
     page.click('#controls button[data-command="stop_session"]')
     page.wait_for_function("/\\/ 10$/.test(document.querySelector('[data-fact=skill]')?.textContent || '')",
                            timeout=15_000)
@@ -86,4 +97,7 @@ def test_practice_session_on_the_pages(broker, browser, practising_unit):  # noq
     tile = room.locator(f'.tile[data-unit="{UNIT}"] .tile-practice').inner_text()
     assert EXERCISE in tile and "fingering as written" in tile
     _shot(room, "practice-classroom.png")
+    watcher.stop()
     assert not errors, errors
+    report = inbox.of("report")[-1]
+    assert report["expected_notes"] == 58 and report["counts"]["wrong_note"] == 1
