@@ -62,7 +62,12 @@ def load_score(path: str | Path) -> Score:
             return read_abcd_file(path)
         if suffix in (".musicxml", ".xml", ".mxl"):
             from .musicxml import read_musicxml
-            return read_musicxml(path)
+            try:
+                return read_musicxml(path)
+            except (ValueError, KeyError, TypeError, OSError):
+                raise
+            except Exception as err:  # lxml's and partitura's own errors for a file that is not MusicXML
+                raise ExerciseError(f"{path}: not a MusicXML score this reader can read ({err})") from err
         if suffix == ".json":
             return Score.from_dict(json.loads(path.read_text()))
     except ExerciseError:

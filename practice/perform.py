@@ -98,6 +98,8 @@ def perform(score: Score, tempo: float, finger_changes: int = 0, wrong_notes: in
             raise PerformanceError(f"{score.name}: cannot spread {count} {kind.replace('_', ' ')}s apart")
         return chosen
 
+    if finger_changes and not score.fingered:
+        raise PerformanceError(f"{score.name} has no written fingering to play otherwise")
     fingers = {i: f for i, f in pick(finger_change_candidates(score), finger_changes, "finger_change")}
     pitches = {i: p for i, p in pick(wrong_note_candidates(score), wrong_notes, "wrong_note")}
     beat = 60.0 / tempo

@@ -97,3 +97,22 @@ def test_names_and_selections_that_do_not_exist_are_refused():
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["pianocam practice: no exercise 'nope'; `pianocam exercises` lists them"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["practice", "--score", "{bad}", "--video", "v.mp4", "--midi", "m.mid"], "not a MusicXML score this reader can read"),
+    (["practice", "--score", "{tmp}/none.musicxml", "--video", "v.mp4", "--midi", "m.mid"], "no such score file"),
+    (["render", "--exercise", "scales/c_major", "--passage", "1", "--finger-changes", "40", "--out", "{tmp}/r"],
+     "room for 8 finger changes, not 40"),
+    (["render", "--exercise", "scales/a_minor_harmonic", "--finger-changes", "1", "--out", "{tmp}/r"],
+     "has no written fingering"),
+    (["render", "--exercise", "broken_chords/a_minor", "--out", "{tmp}/r"], "beyond a 61-key keyboard; try --keys 88"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    bad = tmp_path / "bad.musicxml"
+    bad.write_text("<score-partwise><part")
+    args = [a.format(bad=bad, tmp=tmp_path) for a in args]
+    result = subprocess.run(PIANOCAM + args, capture_output=True, text=True)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
