@@ -105,7 +105,10 @@ def _add_room_commands(sub) -> None:
     import importlib.util
 
     for name, module_name, help_text in ROOM_COMMANDS:
-        if importlib.util.find_spec(module_name) is None:
+        try:
+            if importlib.util.find_spec(module_name) is None:
+                continue
+        except ModuleNotFoundError:  # a room this installation does not map (installed before it existed)
             continue
         try:
             module = importlib.import_module(module_name)
