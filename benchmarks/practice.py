@@ -1,4 +1,4 @@
-"""Practice against the book on rendered exercises: fingering as written, and whether deliberate mistakes are reported exactly.
+"""Practice on rendered exercises: fingering as written, and whether deliberate mistakes are reported exactly.
 
 For each exercise (first passage, hands together, 60 quarter notes per minute, sixteenths), renders it
 played with the book's fingering and again with 3 finger changes and 1 wrong note (seeds 1-3), tracks the

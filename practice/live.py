@@ -81,8 +81,8 @@ class PracticeSession:
         """The missed notes still to report, and the report (the summary with the rubric skill inside)."""
         with self._lock:
             missed = [self._message(j, None) for j in self.follower.finish()]
-            return missed, summarize(self.score, self.follower.log, self.follower.not_reached(), self.follower.restarts,
-                                     target_tempo=self.tempo)
+            f = self.follower
+            return missed, summarize(self.score, f.log, f.not_reached(), f.restarts, target_tempo=self.tempo)
 
 
 def skill_message(report: dict) -> dict:

@@ -94,8 +94,10 @@ def _figure(score, lines: list[dict], summary: dict):
     s = summary
     spread = ", ".join(f"{h} {v * 100:.0f} %" for h, v in s["onset_spread"].items() if v is not None) or "-"
     velo = ", ".join(f"{h} \u00b1{v:.0f}" for h, v in s["velocity_spread"].items() if v is not None) or "-"
-    sync = (f"{s['synchrony']['median_abs_ms']:.0f} ms apart (left minus right {s['synchrony']['left_minus_right_ms']:+.0f})"
-            if s["synchrony"] else "-")
+    sync = "-"
+    if s["synchrony"]:
+        sync = (f"{s['synchrony']['median_abs_ms']:.0f} ms apart "
+                f"(left minus right {s['synchrony']['left_minus_right_ms']:+.0f})")
     sk = s["skill"]
     rows = [f"right notes {_pct(s['right_notes'])}    fingering as written {_pct(s['fingering_as_written'])} "
             f"({s['fingers_checked']} notes checked)    restarts {s['restarts']}    not reached {s['not_reached']}",
