@@ -76,6 +76,9 @@ def find_black_keys(image: np.ndarray) -> list[BlackKeyBlob]:
     # opening wider than they are removes them but keeps the black keys.
     gap = max(3, int(round(w / 320)))
     enclosed = cv2.morphologyEx(enclosed, cv2.MORPH_OPEN, np.ones((1, gap), np.uint8))
+    # Glossy black keys catch the light in streaks across them: close such breaks along the key.
+    streak = max(3, h // 60)
+    enclosed = cv2.morphologyEx(enclosed, cv2.MORPH_CLOSE, np.ones((streak, 1), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(enclosed, connectivity=4)
     blobs = []
     min_area = max(12, (w * h) // 200000)

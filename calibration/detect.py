@@ -12,6 +12,7 @@ from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KE
                                       strike_point)
 
 from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
+from .ends import walk
 from .errors import KeyboardNotFound
 from .numbering import Ends, number_keys
 from .pattern import MIN_KEYS, PatternFit, label_black_keys
@@ -175,55 +176,14 @@ def _column(norm, h, x, ys) -> np.ndarray | None:
     return cv2.remap(norm, mx, my, cv2.INTER_LINEAR).ravel()
 
 
-def white_key_state(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: float) -> str:
-    """"white", "dark" (clearly: no key there), "unclear", or "off" (not wholly in view)."""
-    x0, x1 = key_span(midi)
-    # The back part between the black keys, and the front part: a hand seldom covers both.
-    lo = key_span(midi - 1)[1] if is_black(midi - 1) else x0
-    hi = key_span(midi + 1)[0] if is_black(midi + 1) else x1
-    back = _sample(norm, plane_to_image, np.linspace(lo + 2, hi - 2, 4), np.linspace(8, black_length - 10, 5))
-    front = _sample(norm, plane_to_image, np.linspace(x0 + 4, x1 - 4, 4),
-                    np.linspace(black_length + 8, WHITE_KEY_LENGTH - 8, 5))
-    if back is None or front is None:
-        return "off"
-    level = max(np.median(back), np.median(front))
-    return "white" if level > BRIGHT else "dark" if level < DARK else "unclear"
-
-
 def find_ends(norm: np.ndarray, located: Located) -> Ends:
-    """Walk outwards along the white keys from the black keys found, to the keyboard's ends.
-
-    The walk stops at the first slot that is clearly no white key: keys beyond are never
-    mapped. That slot counts as the keyboard's end (and may number the keys) only when
-    the next slot is dark or off the image too and no black key was seen further out.
-    """
-    found = {}
-    for side, step in (("left", -1), ("right", 1)):
-        midi = min(located.labels) - 1 if step < 0 else max(located.labels) + 1
-        last_white = end = None
-        for _ in range(60):
-            if is_black(midi):
-                midi += step
-                continue
-            state = white_key_state(norm, located.plane_to_image, midi, located.black_key_length)
-            if state in ("off", "unclear"):
-                break
-            if state == "white":
-                last_white = midi
-            else:
-                nxt = midi + step + (step if is_black(midi + step) else 0)
-                after = white_key_state(norm, located.plane_to_image, nxt, located.black_key_length)
-                x_end = key_span(midi)[1 if step < 0 else 0]
-                # Dark bars further out mean the keys go on under a hand or a shadow.
-                beyond = np.any(located.row_x < x_end) if step < 0 else np.any(located.row_x > x_end)
-                limit = last_white if last_white is not None else midi - step
-                end = (limit, after in ("dark", "off") and not beyond and last_white is not None)
-                break
-            midi += step
-        found[side] = end
-    left, right = found["left"], found["right"]
-    return Ends(left=left[0] if left and left[1] else None, right=right[0] if right and right[1] else None,
-                left_limit=left[0] if left else None, right_limit=right[0] if right else None)
+    """The keyboard's ends (or where the keys stop) from a walk along the white keys."""
+    sides = walk(norm, located.plane_to_image, located.labels, located.row_x, located.black_key_length)
+    left, right = sides["left"], sides["right"]
+    return Ends(left=left.last if left.end else None, right=right.last if right.end else None,
+                left_limit=left.last if left.last is not None else min(located.labels),
+                right_limit=right.last if right.last is not None else max(located.labels), left_beyond=left.beyond,
+                right_beyond=right.beyond, left_reach=left.reach, right_reach=right.reach)
 
 
 def black_keys_dark(norm: np.ndarray, keymap: KeyMap) -> float:
