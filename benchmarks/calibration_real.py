@@ -110,7 +110,7 @@ def phantoms(keymap: KeyMap, label: dict) -> list[str]:
     return out
 
 
-def evaluate(label: dict, image) -> dict:
+def evaluate(label: dict, image, overlays: Path | None = None) -> dict:
     row = {"file": label["file"], "frame": label.get("frame"), "usable": bool(label.get("usable")),
            "known": bool(label.get("numbering_known"))}
     if image is None:
@@ -120,6 +120,10 @@ def evaluate(label: dict, image) -> dict:
         keymap = detect_keymap(image)
     except CalibrationError as err:
         row.update(result="refused", reason=f"{type(err).__name__}: {err}")
+        keymap = None
+    if overlays is not None:
+        _write_overlay(overlays, label, image, keymap)
+    if keymap is None:
         return row
     centres = label.get("c_centres") or {}
     named = row["known"] and all(not n.startswith("C@") for n in centres)
@@ -137,6 +141,18 @@ def evaluate(label: dict, image) -> dict:
     return row
 
 
+def _write_overlay(folder: Path, label: dict, image, keymap) -> None:
+    from pianocam.calibration.overlay import draw_overlay
+
+    out = draw_overlay(image, keymap) if keymap is not None else image.copy()
+    for name, (x, y) in (label.get("c_centres") or {}).items():
+        cv2.drawMarker(out, (int(x), int(y)), (255, 0, 255), cv2.MARKER_CROSS, 14, 2)
+        cv2.putText(out, name, (int(x) - 10, int(y) - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 0, 255), 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(label["file"]).name.rsplit(".", 1)[0] + (f"@{label['frame']}" if label.get("frame") is not None else "")
+    cv2.imwrite(str(folder / f"{name or 'frame'}.png"), out)
+
+
 def _name(row: dict) -> str:
     name = Path(row["file"]).name
     if row.get("frame") is not None:
@@ -150,6 +166,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data"))
     ap.add_argument("--only", help="frames whose file name contains this")
     ap.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
+    ap.add_argument("--overlays", metavar="DIR", help="write each frame's overlay with the labelled C centres")
     args = ap.parse_args(argv)
     try:
         labels = json.loads(Path(args.labels).read_text())
@@ -169,7 +186,7 @@ def main(argv=None) -> int:
     for label in labels["images"]:
         if args.only and args.only not in label["file"]:
             continue
-        row = evaluate(label, read_frame(data, label))
+        row = evaluate(label, read_frame(data, label), Path(args.overlays) if args.overlays else None)
         rows.append(row)
         base = (f"{_name(row):<44} {'yes' if row['usable'] else 'no':>3} {'yes' if row['known'] else 'no':>4} "
                 f"{row['result']:>7}")

@@ -13,6 +13,8 @@ from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KE
 
 from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
 from .ends import walk
+from .lens import estimate_k1, undistort_image
+from .refine import white_gaps
 from .errors import KeyboardNotFound
 from .numbering import Ends, number_keys
 from .pattern import MIN_KEYS, PatternFit, label_black_keys
@@ -35,6 +37,8 @@ class Located:
     labels: list[int]             # relative MIDI of each black key found
     fit: PatternFit
     row_x: np.ndarray             # plane x of every dark bar in the row, named or not
+    plane_points: np.ndarray      # the key points the homography was fitted to (RANSAC inliers)
+    image_points: np.ndarray
 
 
 def key_row(blobs: list[BlackKeyBlob]) -> list[BlackKeyBlob]:
@@ -90,10 +94,20 @@ def _sample(norm: np.ndarray, plane_to_image: np.ndarray, xs, ys) -> np.ndarray 
 
 
 def _fit_homography(plane: list, image: list, tol: float) -> np.ndarray:
+    return _fit_with_inliers(plane, image, tol)[0]
+
+
+def _fit_with_inliers(plane: list, image: list, tol: float):
     h, mask = cv2.findHomography(np.float32(plane), np.float32(image), cv2.RANSAC, tol)
     if h is None:
         raise KeyboardNotFound("no piano keyboard found: the black keys do not fit one flat keyboard")
-    return h
+    ok = mask.ravel().astype(bool)
+    return h, np.asarray(plane, float)[ok], np.asarray(image, float)[ok]
+
+
+def white_index(midi: int) -> int:
+    """Index of the white key at or just left of `midi`, counted from C-1."""
+    return (midi // 12) * 7 + (0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6)[midi % 12]
 
 
 def locate(image: np.ndarray, norm: np.ndarray) -> Located:
@@ -136,9 +150,17 @@ def locate(image: np.ndarray, norm: np.ndarray) -> Located:
         for x, p in front_points:
             plane.append((x, WHITE_KEY_LENGTH))
             img.append(p)
-        h = _fit_homography(plane, img, max(2.0, 0.3 * width))
+    h, plane_in, image_in = _fit_with_inliers(plane, img, max(2.0, 0.3 * width))
+    whites = [white_index(m) for m in labels]
+    gap_plane, gap_image = white_gaps(norm, h, min(whites) - 1, max(whites) + 1, black_length)
+    if len(gap_plane) >= 12:
+        # The white keys' gaps lie in the plane the fingers press: fit to them and the black keys' backs.
+        backs = [(p, q) for p, q in zip(plane, img) if p[1] == 0.0]
+        h, plane_in, image_in = _fit_with_inliers([p for p, _ in backs] + gap_plane,
+                                                  [q for _, q in backs] + gap_image, max(2.0, 0.2 * width))
     row_x = apply_homography(np.linalg.inv(h), [b.back for b in row])[:, 0]
-    return Located(plane_to_image=h, black_key_length=black_length, labels=labels, fit=fit, row_x=row_x)
+    return Located(plane_to_image=h, black_key_length=black_length, labels=labels, fit=fit, row_x=row_x,
+                   plane_points=plane_in, image_points=image_in)
 
 
 def _white_front(norm: np.ndarray, h: np.ndarray, labels: list[int]):
@@ -180,10 +202,15 @@ def find_ends(norm: np.ndarray, located: Located) -> Ends:
     """The keyboard's ends (or where the keys stop) from a walk along the white keys."""
     sides = walk(norm, located.plane_to_image, located.labels, located.row_x, located.black_key_length)
     left, right = sides["left"], sides["right"]
+    def limit(side, outermost):
+        # Keys run on to the frame's edge: those partly in view are keys too.
+        if side.beyond == "border":
+            return side.reach
+        return side.last if side.last is not None else outermost
     return Ends(left=left.last if left.end else None, right=right.last if right.end else None,
-                left_limit=left.last if left.last is not None else min(located.labels),
-                right_limit=right.last if right.last is not None else max(located.labels), left_beyond=left.beyond,
-                right_beyond=right.beyond, left_reach=left.reach, right_reach=right.reach)
+                left_limit=limit(left, min(located.labels)), right_limit=limit(right, max(located.labels)), left_beyond=left.beyond,
+                right_beyond=right.beyond, left_reach=left.reach, right_reach=right.reach, left_last=left.last,
+                right_last=right.last)
 
 
 def black_keys_dark(norm: np.ndarray, keymap: KeyMap) -> float:
@@ -207,10 +234,17 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
     """The key map of one top-down frame, or a CalibrationError saying what was not found."""
     if image is None or image.ndim != 3 or min(image.shape[:2]) < 64:
         raise KeyboardNotFound("no image to calibrate from (need a colour frame at least 64 px on each side)")
+    h, w = image.shape[:2]
+    original = image
     _, norm = grey_levels(image)
     located = locate(image, norm)
+    k1 = estimate_k1(located.plane_points, located.image_points, (w, h))
+    if k1:
+        # A wide lens bends the keyboard: undo it and locate the keys again on the straightened frame.
+        image = undistort_image(original, k1)
+        _, norm = grey_levels(image)
+        located = locate(image, norm)
     ends = find_ends(norm, located)
-    h, w = image.shape[:2]
     in_view = _keys_in_view(located, w, h)
     numbering = number_keys(ends, in_view, keys=keys, lowest=lowest, first_c=first_c)
     shift = numbering.shift
@@ -226,6 +260,12 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
     if share < DARK_SHARE:
         raise KeyboardNotFound(f"keys located but the map does not match the picture: only {share:.0%} of the "
                                "black keys it places look black")
+    if k1:
+        keymap = build_keymap(to_plane, (w, h), midis, black_key_length=located.black_key_length, lens_k1=k1,
+                              partial=keymap.partial, notes=keymap.notes + [f"lens distortion undone (k1 {k1:+.2f})"],
+                              keyboard_keys=keymap.keyboard_keys, lowest=keymap.lowest, method="auto")
+    keymap.numbered_by = numbering.how
+    keymap.ends = {"left": ends.left_beyond, "right": ends.right_beyond}
     logger.info("calibrated %d keys (%s..%s)%s; %d black keys found, pattern margin %d", len(keymap.keys),
                 note_name(midis[0]), note_name(midis[-1]), " partial" if keymap.partial else "",
                 located.fit.inliers, located.fit.margin)

@@ -108,21 +108,19 @@ def walk(norm: np.ndarray, plane_to_image: np.ndarray, labels: list[int], row_x:
             if last is not None and after != "white":
                 beyond, end = "body", True
             break
-        out[side] = Side(last=last, beyond=beyond, end=end, reach=_reach(plane_to_image, norm.shape, last, step))
+        known = last if last is not None else (min(labels) if step < 0 else max(labels))
+        out[side] = Side(last=last, beyond=beyond, end=end, reach=_reach(plane_to_image, norm.shape, known, step))
     return out
 
 
-def _reach(plane_to_image, shape, last, step) -> int | None:
+def _reach(plane_to_image, shape, last, step) -> int:
     """The outermost key past `last` with any part of its front in the frame."""
-    if last is None:
-        return None
     midi = last
-    while True:
+    for _ in range(60):
         nxt = midi + step
         x0, x1 = key_span(nxt)
         pts = _points(plane_to_image, np.linspace(x0 + 1, x1 - 1, 4), [WHITE_KEY_LENGTH * 0.8])
         if not _inside(pts, shape).any():
             return midi
         midi = nxt
-        if abs(midi - last) > 3:
-            return midi
+    return midi

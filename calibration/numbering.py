@@ -30,6 +30,8 @@ class Ends:
     right_beyond: str = "unclear"
     left_reach: int | None = None    # outermost key with any part in the frame
     right_reach: int | None = None
+    left_last: int | None = None     # outermost slot that surely looked like a white key
+    right_last: int | None = None
 
 
 @dataclass
@@ -149,14 +151,17 @@ def edge_to_edge_88(ends: Ends) -> int | None:
     """
     if ends.left_limit is None or ends.right_limit is None:
         return None
-    def span(end, limit, beyond, reach):
+    def span(end, limit, beyond, reach, step):
         if end is not None:
             return end, end
-        if beyond == "border" and reach is not None:
-            return limit, reach
-        return None
-    lo = span(ends.left, ends.left_limit, ends.left_beyond, ends.left_reach)
-    hi = span(ends.right, ends.right_limit, ends.right_beyond, ends.right_reach)
+        if beyond == "body" or reach is None:
+            return None
+        # The outermost key may lie just past the frame's edge: one white key's slack.
+        return limit, reach + 2 * step
+    lo = span(ends.left, ends.left_last if ends.left_last is not None else ends.left_limit, ends.left_beyond,
+              ends.left_reach, -1)
+    hi = span(ends.right, ends.right_last if ends.right_last is not None else ends.right_limit, ends.right_beyond,
+              ends.right_reach, 1)
     if lo is None or hi is None:
         return None
     found = [a for a in range(min(lo), max(lo) + 1) if a % 12 == 9 and min(hi) <= a + 87 <= max(hi)]
