@@ -119,7 +119,7 @@ def _reach(plane_to_image, shape, last, step) -> int:
     for _ in range(60):
         nxt = midi + step
         x0, x1 = key_span(nxt)
-        pts = _points(plane_to_image, np.linspace(x0 + 1, x1 - 1, 4), [WHITE_KEY_LENGTH * 0.8])
+        pts = _points(plane_to_image, np.linspace(x0 + 1, x1 - 1, 4), [WHITE_KEY_LENGTH * 0.3, WHITE_KEY_LENGTH * 0.8])
         if not _inside(pts, shape).any():
             return midi
         midi = nxt
