@@ -168,6 +168,10 @@ class KeyMap:
     def key_at(self, x: float, y: float) -> Key | None:
         """The key under image point (x, y), or None off the mapped keys."""
         px, py = self.to_plane([(x, y)])[0]
+        return self.key_at_plane(px, py)
+
+    def key_at_plane(self, px: float, py: float) -> Key | None:
+        """The key under plane point (px, py) mm, or None off the mapped keys."""
         if not 0.0 <= py <= WHITE_KEY_LENGTH:
             return None
         if py <= self.black_key_length:
