@@ -159,6 +159,11 @@ def locate(image: np.ndarray, norm: np.ndarray) -> Located:
         h, plane_in, image_in = _fit_with_inliers([p for p, _ in backs] + gap_plane,
                                                   [q for _, q in backs] + gap_image, max(2.0, 0.2 * width))
     row_x = apply_homography(np.linalg.inv(h), [b.back for b in row])[:, 0]
+    # Only bars where the fitted keyboard has a black key say the keys go on (a cheek block's edge can
+    # look like a bar too).
+    s = row_x / SEMITONE_WIDTH - 0.5
+    near = np.round(s).astype(int)
+    row_x = row_x[(np.abs(s - near) < 0.3) & np.isin(near % 12, (1, 3, 6, 8, 10))]
     return Located(plane_to_image=h, black_key_length=black_length, labels=labels, fit=fit, row_x=row_x,
                    plane_points=plane_in, image_points=image_in)
 
@@ -198,9 +203,9 @@ def _column(norm, h, x, ys) -> np.ndarray | None:
     return cv2.remap(norm, mx, my, cv2.INTER_LINEAR).ravel()
 
 
-def find_ends(norm: np.ndarray, located: Located) -> Ends:
+def find_ends(norm: np.ndarray, located: Located, grey: np.ndarray | None = None) -> Ends:
     """The keyboard's ends (or where the keys stop) from a walk along the white keys."""
-    sides = walk(norm, located.plane_to_image, located.labels, located.row_x, located.black_key_length)
+    sides = walk(norm, located.plane_to_image, located.labels, located.row_x, located.black_key_length, grey)
     left, right = sides["left"], sides["right"]
     def limit(side, outermost):
         # Keys run on to the frame's edge: those partly in view are keys too.
@@ -236,15 +241,15 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
         raise KeyboardNotFound("no image to calibrate from (need a colour frame at least 64 px on each side)")
     h, w = image.shape[:2]
     original = image
-    _, norm = grey_levels(image)
+    grey, norm = grey_levels(image)
     located = locate(image, norm)
     k1 = estimate_k1(located.plane_points, located.image_points, (w, h))
     if k1:
         # A wide lens bends the keyboard: undo it and locate the keys again on the straightened frame.
         image = undistort_image(original, k1)
-        _, norm = grey_levels(image)
+        grey, norm = grey_levels(image)
         located = locate(image, norm)
-    ends = find_ends(norm, located)
+    ends = find_ends(norm, located, grey)
     in_view = _keys_in_view(located, w, h)
     numbering = number_keys(ends, in_view, keys=keys, lowest=lowest, first_c=first_c)
     shift = numbering.shift

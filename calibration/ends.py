@@ -12,7 +12,7 @@ BRIGHT = 0.6               # locally normalised grey of a white key
 DARK = 0.45                # ... and of what is surely no white key
 COLUMNS = 8                # sample columns across a key
 MIN_SEEN = 0.4             # share of a key's width that must lie in the frame to judge it
-EVEN = 0.18                # spread (normalised grey) along a white key's front: more is no key texture
+CONTINUITY = 0.55          # a white key is at least this bright against the white key before it
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Slot:
 
     state: str     # "white", "dark" (surely no white key), "unclear", "off" (too little in view)
     seen: float    # 0..1
+    grey: float = 0.0   # the slot's grey level (0..255), to compare with its neighbour
 
 
 def _points(plane_to_image: np.ndarray, xs, ys) -> np.ndarray:
@@ -33,7 +34,8 @@ def _inside(pts: np.ndarray, shape) -> np.ndarray:
     return (pts[..., 0] >= 0) & (pts[..., 1] >= 0) & (pts[..., 0] <= w - 1) & (pts[..., 1] <= h - 1)
 
 
-def slot(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: float) -> Slot:
+def slot(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: float,
+         grey: np.ndarray | None = None) -> Slot:
     """Judge the white key `midi` from the part of it that lies in the frame.
 
     A white key is bright at the back between its black neighbours and on its wide front
@@ -50,14 +52,17 @@ def slot(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: 
     seen = float(cols.mean())
     if seen < MIN_SEEN:
         return Slot("off", seen)
-    levels = []
+    levels, greys = [], []
     for pts in (back, front):
         p = pts[:, cols].astype(np.float32)
-        levels.append(cv2.remap(norm, p[..., 0], p[..., 1], cv2.INTER_LINEAR))
-    level = max(float(np.median(levels[0])), float(np.median(levels[1])))
+        levels.append(float(np.median(cv2.remap(norm, p[..., 0], p[..., 1], cv2.INTER_LINEAR))))
+        if grey is not None:
+            greys.append(float(np.median(cv2.remap(grey, p[..., 0], p[..., 1], cv2.INTER_LINEAR))))
+    level = max(levels)
+    g = max(greys) if greys else 0.0
     if level > BRIGHT:
-        return Slot("white", seen)
-    return Slot("dark" if level < DARK else "unclear", seen)
+        return Slot("white", seen, g)
+    return Slot("dark" if level < DARK else "unclear", seen, g)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class Side:
 
 
 def walk(norm: np.ndarray, plane_to_image: np.ndarray, labels: list[int], row_x: np.ndarray,
-         black_length: float) -> dict[str, Side]:
+         black_length: float, grey: np.ndarray | None = None) -> dict[str, Side]:
     """Walk outwards from the black keys found along the white keys, on both sides.
 
     The walk stops at the first slot that is no white key: keys beyond are never mapped.
@@ -81,14 +86,18 @@ def walk(norm: np.ndarray, plane_to_image: np.ndarray, labels: list[int], row_x:
     out = {}
     for side, step in (("left", -1), ("right", 1)):
         midi = min(labels) - 1 if step < 0 else max(labels) + 1
-        last, beyond, end = None, "unclear", False
+        last, beyond, end, ref = None, "unclear", False, 0.0
         for _ in range(60):
             if is_black(midi):
                 midi += step
                 continue
-            s = slot(norm, plane_to_image, midi, black_length)
+            s = slot(norm, plane_to_image, midi, black_length, grey)
+            if s.state == "white" and s.grey < CONTINUITY * ref:
+                # Light wood or plastic beside the keys can be the brightest thing near it: as bright
+                # as a key locally, far darker than the key before it.
+                s = Slot("unclear", s.seen, s.grey)
             if s.state == "white":
-                last = midi
+                last, ref = midi, s.grey
                 if s.seen < 1.0:
                     beyond = "border"
                     break
@@ -104,7 +113,8 @@ def walk(norm: np.ndarray, plane_to_image: np.ndarray, labels: list[int], row_x:
                 midi += step
                 continue
             nxt = midi + step + (step if is_black(midi + step) else 0)
-            after = slot(norm, plane_to_image, nxt, black_length).state
+            after = slot(norm, plane_to_image, nxt, black_length, grey)
+            after = "unclear" if after.state == "white" and after.grey < CONTINUITY * ref else after.state
             if last is not None and after != "white":
                 beyond, end = "body", True
             break
