@@ -92,9 +92,10 @@ def walk(norm: np.ndarray, plane_to_image: np.ndarray, labels: list[int], row_x:
                 midi += step
                 continue
             s = slot(norm, plane_to_image, midi, black_length, grey)
-            if s.state == "white" and s.grey < CONTINUITY * ref:
+            if s.state == "white" and s.grey < CONTINUITY * ref and not _black_beside(grey, plane_to_image, midi,
+                                                                                        step, black_length, s.grey):
                 # Light wood or plastic beside the keys can be the brightest thing near it: as bright
-                # as a key locally, far darker than the key before it.
+                # as a key locally, far darker than the key before it, and no black key beside it.
                 s = Slot("unclear", s.seen, s.grey)
             if s.state == "white":
                 last, ref = midi, s.grey
@@ -114,13 +115,32 @@ def walk(norm: np.ndarray, plane_to_image: np.ndarray, labels: list[int], row_x:
                 continue
             nxt = midi + step + (step if is_black(midi + step) else 0)
             after = slot(norm, plane_to_image, nxt, black_length, grey)
-            after = "unclear" if after.state == "white" and after.grey < CONTINUITY * ref else after.state
+            after = ("unclear" if after.state == "white" and after.grey < CONTINUITY * ref
+                     and not _black_beside(grey, plane_to_image, nxt, step, black_length, after.grey) else after.state)
             if last is not None and after != "white":
                 beyond, end = "body", True
             break
         known = last if last is not None else (min(labels) if step < 0 else max(labels))
         out[side] = Side(last=last, beyond=beyond, end=end, reach=_reach(plane_to_image, norm.shape, known, step))
     return out
+
+
+def _black_beside(grey, plane_to_image, midi: int, step: int, black_length: float, level: float) -> bool:
+    """Whether a black key lies next to white key `midi` (outwards or inwards), much darker than it."""
+    if grey is None:
+        return False
+    h, w = grey.shape
+    for black in (midi + step, midi - step):
+        if not is_black(black):
+            continue
+        x0, x1 = key_span(black)
+        pts = _points(plane_to_image, np.linspace(x0 + 3, x1 - 3, 3), np.linspace(15, black_length - 15, 4))
+        if not _inside(pts, grey.shape).all():
+            continue
+        p = pts.astype(np.float32)
+        if float(np.median(cv2.remap(grey, p[..., 0], p[..., 1], cv2.INTER_LINEAR))) < 0.5 * level:
+            return True
+    return False
 
 
 def _reach(plane_to_image, shape, last, step) -> int:
