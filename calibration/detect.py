@@ -14,7 +14,7 @@ from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KE
 from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
 from .ends import walk
 from .lens import estimate_k1, undistort_image
-from .refine import white_gaps
+from .refine import fit_row_warp, white_gaps
 from .errors import KeyboardNotFound
 from .numbering import Ends, number_keys
 from .pattern import MIN_KEYS, PatternFit, label_black_keys
@@ -152,12 +152,20 @@ def locate(image: np.ndarray, norm: np.ndarray) -> Located:
             img.append(p)
     h, plane_in, image_in = _fit_with_inliers(plane, img, max(2.0, 0.3 * width))
     whites = [white_index(m) for m in labels]
-    gap_plane, gap_image = white_gaps(norm, h, min(whites) - 1, max(whites) + 1, black_length)
-    if len(gap_plane) >= 12:
+    backs = [(p, q) for p, q in zip(plane, img) if p[1] == 0.0]
+    for _ in range(3):
+        # Each fit predicts the gaps better, so the search finds more of them towards the ends.
+        gap_plane, gap_image = white_gaps(norm, h, min(whites) - 1, max(whites) + 1, black_length)
+        if len(gap_plane) < 12:
+            break
         # The white keys' gaps lie in the plane the fingers press: fit to them and the black keys' backs.
-        backs = [(p, q) for p, q in zip(plane, img) if p[1] == 0.0]
-        h, plane_in, image_in = _fit_with_inliers([p for p, _ in backs] + gap_plane,
-                                                  [q for _, q in backs] + gap_image, max(2.0, 0.2 * width))
+        # Black key tops stand above the white keys: once the white keys' own gaps are many, only they count.
+        use_backs = backs
+        plane_all = [p for p, _ in use_backs] + gap_plane
+        image_all = [q for _, q in use_backs] + gap_image
+        h, _, _ = _fit_with_inliers(plane_all, image_all, max(2.0, 0.2 * width))
+        # Every point, not only the inliers: a lens bends the outer ones off any one homography.
+        plane_in, image_in = np.asarray(plane_all, float), np.asarray(image_all, float)
     row_x = apply_homography(np.linalg.inv(h), [b.back for b in row])[:, 0]
     # Only bars where the fitted keyboard has a black key say the keys go on (a cheek block's edge can
     # look like a bar too).
@@ -265,9 +273,15 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
     if share < DARK_SHARE:
         raise KeyboardNotFound(f"keys located but the map does not match the picture: only {share:.0%} of the "
                                "black keys it places look black")
-    if k1:
+    # Bends along the row that no homography follows: a cubic correction from the white keys' gaps.
+    warp = fit_row_warp(located.plane_points[located.plane_points[:, 1] > 0],
+                        located.image_points[located.plane_points[:, 1] > 0], located.plane_to_image)
+    if warp:
+        warp["centre"] += shift * SEMITONE_WIDTH
+    if k1 or warp:
+        notes = keymap.notes + ([f"lens distortion undone (k1 {k1:+.2f})"] if k1 else [])
         keymap = build_keymap(to_plane, (w, h), midis, black_key_length=located.black_key_length, lens_k1=k1,
-                              partial=keymap.partial, notes=keymap.notes + [f"lens distortion undone (k1 {k1:+.2f})"],
+                              row_warp=warp, partial=keymap.partial, notes=notes,
                               keyboard_keys=keymap.keyboard_keys, lowest=keymap.lowest, method="auto")
     keymap.numbered_by = numbering.how
     keymap.ends = {"left": ends.left_beyond, "right": ends.right_beyond}

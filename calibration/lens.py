@@ -6,17 +6,21 @@ import numpy as np
 
 from pianocam.device.keyboard import distort_points, undistort_points
 
-K1_RANGE = np.linspace(-0.3, 0.3, 31)
+K1_RANGE = np.linspace(-0.3, 0.3, 61)
 GAIN = 0.7          # undistort only when it cuts the black keys' misfit by this much
 
 
-def fit_error(plane: np.ndarray, image: np.ndarray) -> float:
-    """RMS image distance (px) between the key points and one homography's best fit to them."""
-    h, _ = cv2.findHomography(np.float32(plane), np.float32(image), 0)
+def fit_error(plane: np.ndarray, image: np.ndarray, tol: float = 4.0) -> float:
+    """Truncated mean square image distance (px²) between the key points and one homography fitted to them.
+
+    Truncated at `tol` px: a fingertip over a key moves a point far, and must not outvote the rest.
+    """
+    h, _ = cv2.findHomography(np.float32(plane), np.float32(image), cv2.RANSAC, tol)
     if h is None:
         return float("inf")
     q = np.column_stack([plane, np.ones(len(plane))]) @ h.T
-    return float(np.sqrt(np.mean(np.sum((q[:, :2] / q[:, 2:3] - image) ** 2, axis=1))))
+    d2 = np.sum((q[:, :2] / q[:, 2:3] - image) ** 2, axis=1)
+    return float(np.mean(np.minimum(d2, tol * tol)))
 
 
 def estimate_k1(plane, image, size: tuple[int, int]) -> float:

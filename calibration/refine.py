@@ -8,6 +8,7 @@ from pianocam.device.keyboard import WHITE_KEY_LENGTH, WHITE_KEY_WIDTH, apply_ho
 
 SEARCH = 0.35       # white-key widths either side of where the gap is expected
 CONTRAST = 0.85     # the gap's grey against the keys beside it
+BACK_GAPS = False   # E|F and B|C gaps at the back too: off, they misled rendered frames
 
 
 def white_gaps(norm: np.ndarray, plane_to_image: np.ndarray, first_white: int, last_white: int,
@@ -21,8 +22,12 @@ def white_gaps(norm: np.ndarray, plane_to_image: np.ndarray, first_white: int, l
     h, w = norm.shape
     for i in range(first_white, last_white):
         xb = (i + 1) * WHITE_KEY_WIDTH
-        for y in (black_length + 0.3 * (WHITE_KEY_LENGTH - black_length),
-                  black_length + 0.75 * (WHITE_KEY_LENGTH - black_length)):
+        depths = [black_length + 0.3 * (WHITE_KEY_LENGTH - black_length),
+                  black_length + 0.75 * (WHITE_KEY_LENGTH - black_length)]
+        if BACK_GAPS and i % 7 in (2, 6):
+            # E|F and B|C have no black key between them: their gap runs the keys' whole length.
+            depths += [0.25 * black_length, 0.55 * black_length, 0.8 * black_length]
+        for y in depths:
             a, p, b = apply_homography(plane_to_image, [(xb - 1.0, y), (xb, y), (xb + 1.0, y)])
             u = b - a
             px_per_mm = np.hypot(*u) / 2.0
@@ -47,3 +52,35 @@ def white_gaps(norm: np.ndarray, plane_to_image: np.ndarray, first_white: int, l
             plane.append((xb, y))
             image.append(pts[k] + off * 0.5 * u)
     return plane, image
+
+
+def fit_row_warp(plane, image, plane_to_image: np.ndarray, min_points: int = 30) -> dict:
+    """A cubic correction along the keys (mm at plane x) where the white gaps bend off one homography.
+
+    Lenses and real actions bend the row of keys a little; one homography leaves errors that grow
+    towards the ends. Empty when the gaps are too few or too narrow a span to say, or it gains little.
+    """
+    plane = np.asarray(plane, float)
+    image = np.asarray(image, float)
+    if len(plane) < min_points:
+        return {}
+    measured = apply_homography(np.linalg.inv(plane_to_image), image)[:, 0]
+    dx = plane[:, 0] - measured
+    centre = float(np.median(measured))
+    scale = float(max(np.ptp(measured) / 2, 1.0))
+    if scale < 6 * WHITE_KEY_WIDTH:
+        return {}
+    u = (measured - centre) / scale
+    keep = np.abs(dx - np.median(dx)) < 0.3 * WHITE_KEY_WIDTH
+    for _ in range(3):
+        if keep.sum() < min_points:
+            return {}
+        coef = np.polyfit(u[keep], dx[keep], 3)
+        resid = dx - np.polyval(coef, u)
+        sigma = max(1.4826 * float(np.median(np.abs(resid[keep]))), 0.5)
+        keep = np.abs(resid) < 3 * sigma
+    before = float(np.sqrt(np.mean(dx[keep] ** 2)))
+    after = float(np.sqrt(np.mean(resid[keep] ** 2)))
+    if after > 0.9 * before:
+        return {}
+    return {"centre": centre, "scale": scale, "coef": [float(c) for c in coef]}
