@@ -120,7 +120,7 @@ class NumberingWatch:
     verdict)` is called and the votes start afresh.
     """
 
-    def __init__(self, keymap_fn, on_shift, window: int = 40, span: int = 14, memory_s: float = 4.0):
+    def __init__(self, keymap_fn, on_shift, window: int = 24, span: int = 14, memory_s: float = 4.0):
         self.keymap_fn, self.on_shift = keymap_fn, on_shift
         self.window, self.span, self.memory_s = window, span, memory_s
         self.clock_offset = 0.0
