@@ -75,6 +75,7 @@ class Pipeline:
         self._calibrate_retry = 0.5
         self.frame_tasks: list[FrameTask] = []
         self.before_notes: Callable[[], None] | None = None  # aligns clocks before notes are matched
+        self.numbering_watch = None  # calibration.from_notes.NumberingWatch: notes check the keys' numbering
         self.metrics_interval = metrics_interval
         self.publish_hands = publish_hands
         self.read_timeout = read_timeout
@@ -114,6 +115,8 @@ class Pipeline:
         if observe is not None:  # vision-only notes come from this very frame
             observe(frame.image, hands)
         fingerings = self.assigner.add_frame(hands) + self._new_fingerings()
+        if self.numbering_watch is not None:
+            self.numbering_watch.add_frame(hands)
         assigned = time.perf_counter()
         estimates = self.technique.update(hands) if self.technique is not None else []
         estimated = time.perf_counter()
@@ -145,6 +148,8 @@ class Pipeline:
             return []
         if self.before_notes is not None:
             self.before_notes()
+        if self.numbering_watch is not None:
+            self.numbering_watch.add_notes(new)
         return self.assigner.add_notes(new)
 
     def _publish(self, hands: Hands, fingerings: list, estimates: list) -> None:

@@ -37,7 +37,8 @@ class Scene:
         self.spec = spec
         rng = np.random.default_rng([spec.seed, 2])
         self._keys = keyboard_keys(spec.keys)
-        self.camera = make_camera(spec.keys, spec.width, spec.height, spec.tilt, spec.rotate, spec.distance)
+        self.camera = make_camera(spec.keys, spec.width, spec.height, spec.tilt, spec.rotate, spec.distance,
+                                  spec.view)
         # Given notes (an exercise as practised, pianocam.practice.perform) replace the composed piece.
         self.notes = notes if notes is not None else compose(spec.piece, spec.seed, spec.seconds, spec.tempo,
                                                              spec.hands)
@@ -48,11 +49,11 @@ class Scene:
                        for hand in ("left", "right")}
         self._hands = {h: m for h, m in self._hands.items() if m.present()}
         self.skin = SKINS[int(rng.integers(len(SKINS)))]
-        self._static = draw_keyboard(self.camera, self._keys, spec.width, spec.height, rng)
+        self._static = draw_keyboard(self.camera, self._keys, spec.width, spec.height, rng, body=spec.body)
         # The pressed look is drawn once for all keys; frames copy in the held keys'
         # pixels only, so the wood grain of this copy never shows.
         self._pressed = draw_keyboard(self.camera, self._keys, spec.width, spec.height,
-                                      np.random.default_rng([spec.seed, 3]), pressed=True)
+                                      np.random.default_rng([spec.seed, 3]), pressed=True, body=spec.body)
         self._regions = key_regions(self.camera, self._keys, spec.width, spec.height)
         self._index = {k.midi: i for i, k in enumerate(self._keys)}
         self._gain = lighting_gain(spec.lighting, spec.width, spec.height)
