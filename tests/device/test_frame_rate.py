@@ -66,9 +66,12 @@ def test_a_hot_soc_lowers_the_tracking_rate_and_metrics_say_so(monkeypatch, tmp_
             progress = pipeline.run()
         finally:
             source.close()
-    assert 12 <= progress.frames <= 18, progress.frames          # 3 s at 5 frames a second
+    # 3 s at 5 frames a second at most (fewer when a loaded box tracks slower than that); the source's
+    # other 70-odd frames are skipped here or dropped by the source.
+    assert 3 <= progress.frames <= 17, progress.frames
     metrics = [body for kind, body in events if kind == "metrics"][-1]
-    assert metrics["throttled"] is True and metrics["max_fps"] == 5.0 and metrics["skipped_frames"] > 40
+    assert metrics["throttled"] is True and metrics["max_fps"] == 5.0 and metrics["skipped_frames"] > 0
+    assert metrics["skipped_frames"] + metrics["dropped_frames"] + progress.frames >= 80
     monkeypatch.setattr(pipeline_module, "cpu_temperature", lambda: 50.0)
     cool = Pipeline(source, None, lambda kind, body: 0)
     assert cool._frame_budget() == 0.0 and not cool.throttled
