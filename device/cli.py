@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pianocam",
         description="pianocam: a camera over a piano keyboard; hands, fingers and technique published over MQTT.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback behind an error about a bad file or setting")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the whole pipeline on a rendered scene with a built-in broker",
@@ -187,11 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "run":
         _setup_logging("WARNING" if getattr(args, "json", False) else "INFO")
     from pianocam.device.config import ConfigError
+    from pianocam.device.hands import HandModelError
     from pianocam.device.sources import SourceError
 
     try:
         return args.func(args)
-    except (ConfigError, SourceError) as err:
+    except (ConfigError, SourceError, HandModelError) as err:  # a bad file or setting: one line, exit 2
+        if args.debug:
+            raise
         print(f"pianocam: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -52,8 +52,8 @@ def test_arbitrary_file_content_is_a_config_error_or_a_config(tmp_path_factory, 
 
 
 class FakeMessage:
-    def __init__(self, topic, payload):
-        self.topic, self.payload = topic, payload
+    def __init__(self, topic, payload, retain=False):
+        self.topic, self.payload, self.retain = topic, payload, retain
 
 
 class RecordingClient:
