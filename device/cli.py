@@ -56,7 +56,8 @@ def cmd_run(args) -> int:
     logger.info("unit %s: source %s, broker %s:%d", config.unit_id, config.source.kind,
                 config.mqtt.host, config.mqtt.port)
     progress = unit.run(seconds=args.seconds)
-    logger.info("stopped after %d frames", progress.frames)
+    logger.info("stopped after %d frames, %d notes; %d events dropped by the journal's bounds", progress.frames,
+                progress.notes, unit.journal.dropped)
     return 0
 
 

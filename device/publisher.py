@@ -377,6 +377,7 @@ class Watcher:
         self._subscribed = threading.Event()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
+        self._client.suppress_exceptions = True  # an on_message that raises must not end the watch
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = lambda *args: self._subscribed.set()
         self._client.on_message = self._on_message
@@ -398,6 +399,6 @@ class Watcher:
     def _on_message(self, client, userdata, message):
         try:
             payload = decode(message.payload)
-        except ValueError:
-            payload = {"raw": message.payload.decode(errors="replace")}
+        except (ValueError, RecursionError):  # it sees cmd/# too: anyone's payload, however deep
+            payload = {"raw": message.payload[:200].decode(errors="replace")}
         self.on_message(message.topic, payload)
