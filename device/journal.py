@@ -49,6 +49,7 @@ class Journal:
         self.max_age = max_age  # seconds; 0 keeps events until max_events pushes them out
         self.max_bytes = max_bytes  # events' pages in the file (the WAL adds at most ~_WAL_PAGES pages)
         self.dropped = 0
+        self.in_flight_upto = 0  # events up to this seq are in the MQTT client's hands (set by the publisher)
         self.disk_full = False  # the last write found no room (cleared by the next that does)
         self._expired_at = 0.0
         self._sized_at = 0
@@ -109,10 +110,16 @@ class Journal:
                          "%d dropped so far", self.path, doing, err, self.dropped)
 
     def _drop_oldest(self, count: int) -> int:
-        gone = self._db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)",
-                                (count,)).rowcount
-        self._count -= gone
+        """Delete the oldest events not yet handed to the client, counted as dropped; if that is not
+        enough, the oldest handed over too: paho still holds and re-sends those (this process only),
+        so they are not lost, and not counted."""
+        gone = self._db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq > ?"
+                                " ORDER BY seq LIMIT ?)", (self.in_flight_upto, count)).rowcount
         self.dropped += gone
+        if gone < count:
+            gone += self._db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)",
+                                     (count - gone,)).rowcount
+        self._count -= gone
         return gone
 
     def _guard(self, write, doing: str = "writing"):
@@ -191,9 +198,9 @@ class Journal:
                 if free < _LOW_WATER:
                     if not self.disk_full:
                         self._note_full(OSError(f"{free // 1024} KB free"), "growing")
-                    # Inside the file as it stands, less the shortfall: new events reuse freed pages.
+                    # The file stops growing: new events go into the pages the oldest leave.
                     size = self._db.execute("PRAGMA page_count").fetchone()[0] * self._page_size
-                    limit = min(limit, size - (_LOW_WATER - free))
+                    limit = min(limit, size - 2 * self._page_size)
                 elif self.disk_full and free > 2 * _LOW_WATER:
                     self.disk_full = False
                     self._keep_ballast()  # room for the next emergency

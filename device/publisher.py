@@ -356,7 +356,7 @@ class Publisher:
             if not self.connected:
                 break
             self._publish(entry.topic, entry.payload, entry.qos, entry.retained, seq=entry.seq)
-            self._sent_upto = entry.seq
+            self._sent_upto = self.journal.in_flight_upto = entry.seq
 
     def _notify(self, kind: str, payload: bytes) -> None:
         for listener in self._listeners:
