@@ -147,7 +147,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--restart-every", type=float, default=30.0, help="broker stop+start period (s)")
     parser.add_argument("--down", type=float, default=10.0, help="seconds the broker stays down each time")
-    parser.add_argument("--free-kb", type=int, default=720, help="free space left on the 4 MB filesystem")
+    parser.add_argument("--free-kb", type=int, default=640, help="free space left on the 4 MB filesystem")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("soak: needs root to mount its 4 MB filesystem", file=sys.stderr)

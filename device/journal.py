@@ -19,10 +19,10 @@ _WAL_PAGES = 32
 # Ballast beside the journal, given up when the disk fills so SQLite has room to delete the oldest
 # events (a delete needs a little space too) and to start on a full disk.
 _BALLAST_BYTES = 128 * 1024
-# Below this much free space on its filesystem the journal stops growing (drops its oldest events
-# so new ones reuse their pages): a WAL whose pages lie past the file's end cannot be checkpointed
-# on a disk with no room at all.
-_LOW_WATER = 512 * 1024
+# Below this much free space on its filesystem the journal file stops growing (new events go into
+# pages its oldest leave): a WAL whose pages lie past the file's end cannot be checkpointed on a
+# disk with no room at all, and the WAL itself needs up to ~2 x _WAL_PAGES pages.
+_FLOOR = 256 * 1024
 
 
 def _disk_full(err: sqlite3.Error) -> bool:
@@ -54,7 +54,6 @@ class Journal:
         self._expired_at = 0.0
         self._sized_at = 0
         self._full_logged_at = 0.0
-        self._full_checked_at = 0.0
         self._unsaved_reservation = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._ballast = self.path.with_name(self.path.name + ".ballast")
@@ -79,7 +78,7 @@ class Journal:
         # NORMAL in WAL mode survives a process crash; only a power cut may lose the last commits.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(f"PRAGMA wal_autocheckpoint={_WAL_PAGES}")
-        self._db.execute(f"PRAGMA journal_size_limit={_WAL_PAGES * 4096 * 2}")
+        self._db.execute(f"PRAGMA journal_size_limit={_WAL_PAGES * 4096}")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL,"
             " payload BLOB NOT NULL, qos INTEGER NOT NULL, retained INTEGER NOT NULL, created REAL NOT NULL)")
@@ -103,7 +102,6 @@ class Journal:
 
     def _note_full(self, err: BaseException, doing: str) -> None:
         self.disk_full = True
-        self._full_checked_at = time.monotonic()
         if time.monotonic() - self._full_logged_at > 60 or not self._full_logged_at:
             self._full_logged_at = time.monotonic()
             logger.error("journal %s: disk full while %s (%s): keeping the newest events that fit, "
@@ -133,10 +131,10 @@ class Journal:
                 raise
             self._note_full(err, doing)
         self._ballast.unlink(missing_ok=True)
-        for _ in range(12):
+        for attempt in range(12):
             try:
                 self._db.execute("PRAGMA wal_checkpoint(RESTART)")
-                self._make_room()
+                self._make_room(4 << attempt)
                 write()
                 return True
             except sqlite3.OperationalError as err:
@@ -176,12 +174,15 @@ class Journal:
                              (entry.seq, entry.topic, entry.payload, entry.qos, int(entry.retained), time.time()))
 
         with self._lock:
-            if self.disk_full:
-                # No room on the disk: new events go into pages the oldest leave free, so the file
-                # never grows (pages past its end in the WAL could not be checkpointed).
-                free_pages = self._db.execute("PRAGMA freelist_count").fetchone()[0]
-                if free_pages * self._page_size < len(entry.payload) + 2 * self._page_size:
-                    self._guard(self._make_room, "making room")
+            free = self._free_bytes()
+            if free < _FLOOR:
+                if not self.disk_full:
+                    self._note_full(OSError(f"{free // 1024} KB free on its filesystem"), "growing")
+                self._guard(lambda: self._room_for(len(entry.payload)), "making room")
+            elif self.disk_full and free > 2 * _FLOOR:
+                self.disk_full = False
+                self._keep_ballast()  # room for the next emergency
+                logger.warning("journal %s: room on the disk again", self.path)
             if not self._guard(insert, "journalling an event"):
                 self.dropped += 1  # not even this one fits: it is lost, and counted
                 return
@@ -190,23 +191,11 @@ class Journal:
                 self._guard(self._expire)
             excess = self._count - self.max_events
             self._sized_at += 1
-            # The byte bounds, checked every 16 events (every event while the disk is full).
-            if excess <= 0 and (self._sized_at >= 16 or self.disk_full):
+            if excess <= 0 and self._sized_at >= 16:  # the byte bound, checked every 16 events
                 self._sized_at = 0
-                used, limit = self._used_bytes(), self.max_bytes
-                free = self._free_bytes()
-                if free < _LOW_WATER:
-                    if not self.disk_full:
-                        self._note_full(OSError(f"{free // 1024} KB free"), "growing")
-                    # The file stops growing: new events go into the pages the oldest leave.
-                    size = self._db.execute("PRAGMA page_count").fetchone()[0] * self._page_size
-                    limit = min(limit, size - 2 * self._page_size)
-                elif self.disk_full and free > 2 * _LOW_WATER:
-                    self.disk_full = False
-                    self._keep_ballast()  # room for the next emergency
-                    logger.warning("journal %s: room on the disk again", self.path)
-                if used > limit:
-                    excess = max(1, int(self._count * (1 - 0.9 * max(limit, 0) / used)))
+                used = self._used_bytes()
+                if used > self.max_bytes:  # down to 90 % of it, so the check is not due every event
+                    excess = max(1, int(self._count * (1 - 0.9 * self.max_bytes / used)))
             if excess > 0:
                 self._guard(lambda: self._drop_oldest(excess))
                 if time.monotonic() - self._warned_at > 60:  # once a minute, not once a note
@@ -214,17 +203,18 @@ class Journal:
                     logger.warning("journal full (%d events or %.1f MB): dropping the oldest, %d dropped so far",
                                    self.max_events, self.max_bytes / 2**20, self.dropped)
 
-    def _make_room(self) -> None:
-        """Drop the oldest tenth of the events (at least 64 KB of them); lock held.
-
-        A few at a time, each batch checkpointed: on a full disk the WAL cannot grow past the
-        blocks it already has, and the RESTART lets the next batch reuse them.
-        """
-        per_event = self._used_bytes() / max(1, self._count)
-        wanted = max(1, self._count // 10, int((64 << 10) / max(per_event, 1)))
+    def _make_room(self, wanted: int) -> None:
+        """Drop the oldest `wanted` events; lock held. A few at a time, each batch checkpointed: on a
+        full disk the WAL cannot grow past the blocks it already has, and RESTART lets the next reuse them."""
         while wanted > 0 and self._count:
             wanted -= self._drop_oldest(min(wanted, 4)) or wanted
             self._db.execute("PRAGMA wal_checkpoint(RESTART)")
+
+    def _room_for(self, size: int) -> None:
+        """Free pages inside the file for one more event of `size` bytes, dropping the oldest as needed."""
+        while self._count and (self._db.execute("PRAGMA freelist_count").fetchone()[0] * self._page_size
+                               < size + 2 * self._page_size):
+            self._make_room(2)
 
     def _free_bytes(self) -> int:
         try:
@@ -249,6 +239,15 @@ class Journal:
             self.dropped += gone
             logger.warning("journal: dropped %d events older than %.1f days, %d dropped so far",
                            gone, self.max_age / 86400, self.dropped)
+
+    def claim(self, seq: int) -> bool:
+        """Mark an event as handed to the MQTT client, unless its bounds dropped it meanwhile (False):
+        every event is then either delivered or counted in `dropped`, never both."""
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM events WHERE seq=?", (seq,)).fetchone() is None:
+                return False
+            self.in_flight_upto = max(self.in_flight_upto, seq)
+            return True
 
     def acknowledge(self, seq: int) -> None:
         def delete():

@@ -355,8 +355,9 @@ class Publisher:
         for entry in self.journal.pending(after=self._sent_upto, limit=room):
             if not self.connected:
                 break
-            self._publish(entry.topic, entry.payload, entry.qos, entry.retained, seq=entry.seq)
-            self._sent_upto = self.journal.in_flight_upto = entry.seq
+            if self.journal.claim(entry.seq):  # else dropped by the journal's bounds since read, and counted
+                self._publish(entry.topic, entry.payload, entry.qos, entry.retained, seq=entry.seq)
+            self._sent_upto = entry.seq
 
     def _notify(self, kind: str, payload: bytes) -> None:
         for listener in self._listeners:
