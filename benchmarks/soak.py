@@ -77,6 +77,7 @@ class Subscriber:
         self.answers: set[str] = set()
         self.metrics: list[dict] = []
         self.status: list[dict] = []
+        self.metrics_at = 0.0
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="soak-subscriber", clean_session=False)
         self.client.reconnect_delay_set(0.2, 1)
         # Not cmd/# itself: the flood's payloads are for the unit to survive, not this subscriber.
@@ -97,6 +98,7 @@ class Subscriber:
                 self.notes.append(payload)
             elif kind == "metrics":
                 self.metrics.append(payload)
+                self.metrics_at = time.monotonic()
             elif kind == "status":
                 self.status.append(payload)
             elif kind == "cmd/status/response" and payload.get("ok"):
@@ -147,7 +149,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--restart-every", type=float, default=30.0, help="broker stop+start period (s)")
     parser.add_argument("--down", type=float, default=10.0, help="seconds the broker stays down each time")
-    parser.add_argument("--free-kb", type=int, default=640, help="free space left on the 4 MB filesystem")
+    parser.add_argument("--free-kb", type=int, default=560, help="free space left on the 4 MB filesystem")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("soak: needs root to mount its 4 MB filesystem", file=sys.stderr)
@@ -189,19 +191,20 @@ def soak(args, work: Path, small: Path) -> int:
     flooder = threading.Thread(target=flood, args=(broker.port, stop, sent, probes, subscriber), daemon=True)
     flooder.start()
     began = time.monotonic()
-    restarts, exited_early = 0, None
+    restarts, exited_early, last_start = 0, None, began
     next_restart = began + args.restart_every
     while time.monotonic() - began < args.seconds:
         time.sleep(0.2)
         if unit.poll() is not None:
             exited_early = unit.returncode
             break
-        if time.monotonic() >= next_restart:
+        if time.monotonic() >= next_restart and time.monotonic() + args.down < began + args.seconds:
             next_restart += args.restart_every
             broker.stop()
             time.sleep(args.down)
             broker.start()
             restarts += 1
+            last_start = time.monotonic()
     stop.set()
     flooder.join(5)
     # Let the backlog drain with the broker up, then stop the unit as systemd would.
@@ -210,7 +213,8 @@ def soak(args, work: Path, small: Path) -> int:
     while exited_early is None and time.monotonic() < deadline:
         with subscriber.lock:
             last = subscriber.metrics[-1] if subscriber.metrics else {}
-        if last.get("queue_depth") == 0 and time.monotonic() - began > args.seconds + 3:
+            fresh = subscriber.metrics_at > last_start + 1  # sent after the unit reconnected
+        if fresh and last.get("queue_depth") == 0:
             drained = True
             break
         time.sleep(0.5)
