@@ -91,6 +91,8 @@ ROOM_COMMANDS = (
     ("fingering", "pianocam.device.fingering.command",
      "fingers for every note of a recorded video with its MIDI or audio, as JSON lines"),
     ("display", "pianocam.device.display_server", "serve the display page over HTTP for brokers that cannot serve files"),
+    ("recorder", "pianocam.recorder.command",
+     "the school's server: every unit's sessions into a database, and the teachers' history page"),
 )
 
 

@@ -163,8 +163,8 @@ class Pipeline:
         self._calibrate_at = 0.0
         self._calibrate_retry = 0.5
 
-    def new_session(self) -> dict:
-        self.session = Session()
+    def new_session(self, student: str | None = None) -> dict:
+        self.session = Session(student=student)
         self._session_dirty = True
         return self.session.summary()
 

@@ -284,7 +284,10 @@ class Unit:
         return {"queued": True}
 
     def _cmd_start_session(self, name: str, request: dict) -> dict:
-        return {"session": self.pipeline.new_session()}
+        student = request.get("student")
+        if student is not None and not (isinstance(student, str) and 0 < len(student.strip()) <= 64):
+            raise ValueError("'student' must be a name of 1 to 64 characters")
+        return {"session": self.pipeline.new_session(student=student.strip() if student else None)}
 
     def _cmd_stop_session(self, name: str, request: dict) -> dict:
         return {"session": self.pipeline.end_session()}
