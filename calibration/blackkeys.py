@@ -41,7 +41,7 @@ def grey_levels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # Far from the keys the local maximum is wood or floor: a floor at under half the
     # frame's white keeps those from passing for white, and a glare from pushing shaded
     # white keys under it.
-    floor = 0.45 * float(np.percentile(grey, 99.5))
+    floor = 0.3 * float(np.percentile(grey, 99.5))
     return grey, grey / np.maximum(white, max(floor, 1.0))
 
 
@@ -60,8 +60,8 @@ def key_masks(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(white, dark) uint8 masks of the frame."""
     grey, norm = grey_levels(image)
     bright = float(np.percentile(grey, 99.5))
-    white = ((norm > 0.62) & (grey > 0.35 * bright)).astype(np.uint8)
-    dark = ((norm < 0.45) | (grey < 0.2 * bright)).astype(np.uint8)
+    white = ((norm > 0.62) & (grey > 0.22 * bright)).astype(np.uint8)
+    dark = ((norm < 0.45) | (grey < 0.12 * bright)).astype(np.uint8)
     dark &= 1 - white
     return white, dark
 
@@ -76,6 +76,9 @@ def find_black_keys(image: np.ndarray) -> list[BlackKeyBlob]:
     # opening wider than they are removes them but keeps the black keys.
     gap = max(3, int(round(w / 320)))
     enclosed = cv2.morphologyEx(enclosed, cv2.MORPH_OPEN, np.ones((1, gap), np.uint8))
+    # Glossy black keys catch the light in streaks across them: close such breaks along the key.
+    streak = max(3, h // 60)
+    enclosed = cv2.morphologyEx(enclosed, cv2.MORPH_CLOSE, np.ones((streak, 1), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(enclosed, connectivity=4)
     blobs = []
     min_area = max(12, (w * h) // 200000)

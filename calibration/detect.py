@@ -12,6 +12,9 @@ from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KE
                                       strike_point)
 
 from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
+from .ends import walk
+from .lens import estimate_k1, undistort_image
+from .refine import fit_row_warp, white_gaps
 from .errors import KeyboardNotFound
 from .numbering import Ends, number_keys
 from .pattern import MIN_KEYS, PatternFit, label_black_keys
@@ -34,6 +37,8 @@ class Located:
     labels: list[int]             # relative MIDI of each black key found
     fit: PatternFit
     row_x: np.ndarray             # plane x of every dark bar in the row, named or not
+    plane_points: np.ndarray      # the key points the homography was fitted to (RANSAC inliers)
+    image_points: np.ndarray
 
 
 def key_row(blobs: list[BlackKeyBlob]) -> list[BlackKeyBlob]:
@@ -89,10 +94,20 @@ def _sample(norm: np.ndarray, plane_to_image: np.ndarray, xs, ys) -> np.ndarray 
 
 
 def _fit_homography(plane: list, image: list, tol: float) -> np.ndarray:
+    return _fit_with_inliers(plane, image, tol)[0]
+
+
+def _fit_with_inliers(plane: list, image: list, tol: float):
     h, mask = cv2.findHomography(np.float32(plane), np.float32(image), cv2.RANSAC, tol)
     if h is None:
         raise KeyboardNotFound("no piano keyboard found: the black keys do not fit one flat keyboard")
-    return h
+    ok = mask.ravel().astype(bool)
+    return h, np.asarray(plane, float)[ok], np.asarray(image, float)[ok]
+
+
+def white_index(midi: int) -> int:
+    """Index of the white key at or just left of `midi`, counted from C-1."""
+    return (midi // 12) * 7 + (0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6)[midi % 12]
 
 
 def locate(image: np.ndarray, norm: np.ndarray) -> Located:
@@ -135,9 +150,30 @@ def locate(image: np.ndarray, norm: np.ndarray) -> Located:
         for x, p in front_points:
             plane.append((x, WHITE_KEY_LENGTH))
             img.append(p)
-        h = _fit_homography(plane, img, max(2.0, 0.3 * width))
+    h, plane_in, image_in = _fit_with_inliers(plane, img, max(2.0, 0.3 * width))
+    whites = [white_index(m) for m in labels]
+    backs = [(p, q) for p, q in zip(plane, img) if p[1] == 0.0]
+    for _ in range(3):
+        # Each fit predicts the gaps better, so the search finds more of them towards the ends.
+        gap_plane, gap_image = white_gaps(norm, h, min(whites) - 1, max(whites) + 1, black_length)
+        if len(gap_plane) < 12:
+            break
+        # The white keys' gaps lie in the plane the fingers press: fit to them and the black keys' backs.
+        # Black key tops stand above the white keys: once the white keys' own gaps are many, only they count.
+        use_backs = backs
+        plane_all = [p for p, _ in use_backs] + gap_plane
+        image_all = [q for _, q in use_backs] + gap_image
+        h, _, _ = _fit_with_inliers(plane_all, image_all, max(2.0, 0.2 * width))
+        # Every point, not only the inliers: a lens bends the outer ones off any one homography.
+        plane_in, image_in = np.asarray(plane_all, float), np.asarray(image_all, float)
     row_x = apply_homography(np.linalg.inv(h), [b.back for b in row])[:, 0]
-    return Located(plane_to_image=h, black_key_length=black_length, labels=labels, fit=fit, row_x=row_x)
+    # Only bars where the fitted keyboard has a black key say the keys go on (a cheek block's edge can
+    # look like a bar too).
+    s = row_x / SEMITONE_WIDTH - 0.5
+    near = np.round(s).astype(int)
+    row_x = row_x[(np.abs(s - near) < 0.3) & np.isin(near % 12, (1, 3, 6, 8, 10))]
+    return Located(plane_to_image=h, black_key_length=black_length, labels=labels, fit=fit, row_x=row_x,
+                   plane_points=plane_in, image_points=image_in)
 
 
 def _white_front(norm: np.ndarray, h: np.ndarray, labels: list[int]):
@@ -175,55 +211,19 @@ def _column(norm, h, x, ys) -> np.ndarray | None:
     return cv2.remap(norm, mx, my, cv2.INTER_LINEAR).ravel()
 
 
-def white_key_state(norm: np.ndarray, plane_to_image: np.ndarray, midi: int, black_length: float) -> str:
-    """"white", "dark" (clearly: no key there), "unclear", or "off" (not wholly in view)."""
-    x0, x1 = key_span(midi)
-    # The back part between the black keys, and the front part: a hand seldom covers both.
-    lo = key_span(midi - 1)[1] if is_black(midi - 1) else x0
-    hi = key_span(midi + 1)[0] if is_black(midi + 1) else x1
-    back = _sample(norm, plane_to_image, np.linspace(lo + 2, hi - 2, 4), np.linspace(8, black_length - 10, 5))
-    front = _sample(norm, plane_to_image, np.linspace(x0 + 4, x1 - 4, 4),
-                    np.linspace(black_length + 8, WHITE_KEY_LENGTH - 8, 5))
-    if back is None or front is None:
-        return "off"
-    level = max(np.median(back), np.median(front))
-    return "white" if level > BRIGHT else "dark" if level < DARK else "unclear"
-
-
-def find_ends(norm: np.ndarray, located: Located) -> Ends:
-    """Walk outwards along the white keys from the black keys found, to the keyboard's ends.
-
-    The walk stops at the first slot that is clearly no white key: keys beyond are never
-    mapped. That slot counts as the keyboard's end (and may number the keys) only when
-    the next slot is dark or off the image too and no black key was seen further out.
-    """
-    found = {}
-    for side, step in (("left", -1), ("right", 1)):
-        midi = min(located.labels) - 1 if step < 0 else max(located.labels) + 1
-        last_white = end = None
-        for _ in range(60):
-            if is_black(midi):
-                midi += step
-                continue
-            state = white_key_state(norm, located.plane_to_image, midi, located.black_key_length)
-            if state in ("off", "unclear"):
-                break
-            if state == "white":
-                last_white = midi
-            else:
-                nxt = midi + step + (step if is_black(midi + step) else 0)
-                after = white_key_state(norm, located.plane_to_image, nxt, located.black_key_length)
-                x_end = key_span(midi)[1 if step < 0 else 0]
-                # Dark bars further out mean the keys go on under a hand or a shadow.
-                beyond = np.any(located.row_x < x_end) if step < 0 else np.any(located.row_x > x_end)
-                limit = last_white if last_white is not None else midi - step
-                end = (limit, after in ("dark", "off") and not beyond and last_white is not None)
-                break
-            midi += step
-        found[side] = end
-    left, right = found["left"], found["right"]
-    return Ends(left=left[0] if left and left[1] else None, right=right[0] if right and right[1] else None,
-                left_limit=left[0] if left else None, right_limit=right[0] if right else None)
+def find_ends(norm: np.ndarray, located: Located, grey: np.ndarray | None = None) -> Ends:
+    """The keyboard's ends (or where the keys stop) from a walk along the white keys."""
+    sides = walk(norm, located.plane_to_image, located.labels, located.row_x, located.black_key_length, grey)
+    left, right = sides["left"], sides["right"]
+    def limit(side, outermost):
+        # Keys run on to the frame's edge: those partly in view are keys too.
+        if side.beyond == "border":
+            return side.reach
+        return side.last if side.last is not None else outermost
+    return Ends(left=left.last if left.end else None, right=right.last if right.end else None,
+                left_limit=limit(left, min(located.labels)), right_limit=limit(right, max(located.labels)), left_beyond=left.beyond,
+                right_beyond=right.beyond, left_reach=left.reach, right_reach=right.reach, left_last=left.last,
+                right_last=right.last)
 
 
 def black_keys_dark(norm: np.ndarray, keymap: KeyMap) -> float:
@@ -247,10 +247,17 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
     """The key map of one top-down frame, or a CalibrationError saying what was not found."""
     if image is None or image.ndim != 3 or min(image.shape[:2]) < 64:
         raise KeyboardNotFound("no image to calibrate from (need a colour frame at least 64 px on each side)")
-    _, norm = grey_levels(image)
-    located = locate(image, norm)
-    ends = find_ends(norm, located)
     h, w = image.shape[:2]
+    original = image
+    grey, norm = grey_levels(image)
+    located = locate(image, norm)
+    k1 = estimate_k1(located.plane_points, located.image_points, (w, h))
+    if k1:
+        # A wide lens bends the keyboard: undo it and locate the keys again on the straightened frame.
+        image = undistort_image(original, k1)
+        grey, norm = grey_levels(image)
+        located = locate(image, norm)
+    ends = find_ends(norm, located, grey)
     in_view = _keys_in_view(located, w, h)
     numbering = number_keys(ends, in_view, keys=keys, lowest=lowest, first_c=first_c)
     shift = numbering.shift
@@ -266,6 +273,18 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
     if share < DARK_SHARE:
         raise KeyboardNotFound(f"keys located but the map does not match the picture: only {share:.0%} of the "
                                "black keys it places look black")
+    # Bends along the row that no homography follows: a cubic correction from the white keys' gaps.
+    warp = fit_row_warp(located.plane_points[located.plane_points[:, 1] > 0],
+                        located.image_points[located.plane_points[:, 1] > 0], located.plane_to_image)
+    if warp:
+        warp["centre"] += shift * SEMITONE_WIDTH
+    if k1 or warp:
+        notes = keymap.notes + ([f"lens distortion undone (k1 {k1:+.2f})"] if k1 else [])
+        keymap = build_keymap(to_plane, (w, h), midis, black_key_length=located.black_key_length, lens_k1=k1,
+                              row_warp=warp, partial=keymap.partial, notes=notes,
+                              keyboard_keys=keymap.keyboard_keys, lowest=keymap.lowest, method="auto")
+    keymap.numbered_by = numbering.how
+    keymap.ends = {"left": ends.left_beyond, "right": ends.right_beyond}
     logger.info("calibrated %d keys (%s..%s)%s; %d black keys found, pattern margin %d", len(keymap.keys),
                 note_name(midis[0]), note_name(midis[-1]), " partial" if keymap.partial else "",
                 located.fit.inliers, located.fit.margin)

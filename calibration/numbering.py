@@ -26,6 +26,12 @@ class Ends:
     right: int | None
     left_limit: int | None = None    # keys stop here (a dark slot beyond) even if no end is confirmed
     right_limit: int | None = None
+    left_beyond: str = "unclear"     # what lies past the last key: "body", "border" or "unclear"
+    right_beyond: str = "unclear"
+    left_reach: int | None = None    # outermost key with any part in the frame
+    right_reach: int | None = None
+    left_last: int | None = None     # outermost slot that surely looked like a white key
+    right_last: int | None = None
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Numbering:
     keyboard_keys: int | None = None
     lowest: int | None = None
     notes: list[str] = field(default_factory=list)
+    how: str = "ends"                # what settled the octave: "ends", "keyboard size" or "hint"
 
 
 def _pc(midi: int) -> str:
@@ -75,6 +82,7 @@ def number_keys(ends: Ends, in_view: list[int], keys: int | None = None, lowest:
                                    "size: give --lowest to name its lowest key")
         if lowest is not None:
             shift = _check_pc(lowest, left, "--lowest" if keys is None else "the lowest key")
+            how = "ends"
     elif left is not None:
         if lowest is None and left % 12 in LOWEST_BY_PC:
             lowest, kind = LOWEST_BY_PC[left % 12]
@@ -91,6 +99,17 @@ def number_keys(ends: Ends, in_view: list[int], keys: int | None = None, lowest:
             shift = lowest - lo_v
             left, right = lo_v, hi_v
             notes.append(f"exactly {keys} keys fill the frame: its edges taken as the keyboard's ends")
+            how = "hint"
+    how = "ends" if shift is not None else None
+    if shift is None and first_c is None and keys in (None, 88) and lowest in (None, 21):
+        whole = edge_to_edge_88(ends)
+        if whole is not None:
+            left, right = whole, whole + 87
+            shift = 21 - whole
+            keys, lowest, how = 88, 21, "keyboard size"
+            notes.append("88 keys from A to C lie in the frame, the outer ones at its edges: A0..C8")
+    elif shift is not None and keys is not None:
+        how = "keyboard size"
     if first_c is not None:
         if first_c % 12:
             raise NumberingUnknown(f"--first-c must name a C, not {note_name(first_c)}")
@@ -102,6 +121,7 @@ def number_keys(ends: Ends, in_view: list[int], keys: int | None = None, lowest:
             raise NumberingUnknown(f"--first-c {note_name(first_c)} contradicts the keyboard's ends, which make "
                                    f"the first C in view {note_name(rel_c + shift)}")
         shift = from_hint
+        how = "hint"
     if shift is None:
         seen = ("only the right end of the keyboard is in view" if right is not None
                 else "neither end of the keyboard is in view")
@@ -120,4 +140,29 @@ def number_keys(ends: Ends, in_view: list[int], keys: int | None = None, lowest:
     if right is None:
         notes.append("the right end of the keyboard is not in view")
     return Numbering(shift=shift, lowest_in_map=lo + shift, highest_in_map=hi + shift, partial=partial,
-                     keyboard_keys=keys, lowest=lowest, notes=notes)
+                     keyboard_keys=keys, lowest=lowest, notes=notes, how=how or "hint")
+
+
+def edge_to_edge_88(ends: Ends) -> int | None:
+    """Relative MIDI of A0 when exactly an 88-key keyboard spans the frame, else None.
+
+    88 keys is the largest common keyboard, so 88 keys from an A to a C in view, the
+    outermost ones at the frame's edge (or at a body), can only be A0..C8.
+    """
+    if ends.left_limit is None or ends.right_limit is None:
+        return None
+    def span(end, limit, beyond, reach, step):
+        if end is not None:
+            return end, end
+        if beyond == "body" or reach is None:
+            return None
+        # The outermost key may lie just past the frame's edge: one white key's slack.
+        return limit, reach + 2 * step
+    lo = span(ends.left, ends.left_last if ends.left_last is not None else ends.left_limit, ends.left_beyond,
+              ends.left_reach, -1)
+    hi = span(ends.right, ends.right_last if ends.right_last is not None else ends.right_limit, ends.right_beyond,
+              ends.right_reach, 1)
+    if lo is None or hi is None:
+        return None
+    found = [a for a in range(min(lo), max(lo) + 1) if a % 12 == 9 and min(hi) <= a + 87 <= max(hi)]
+    return found[0] if len(found) == 1 else None

@@ -132,6 +132,9 @@ def label_black_keys(t) -> PatternFit | None:
     t = np.asarray(t, float)
     if len(t) < SEED:
         return None
+    by_gaps = label_by_gaps(t)
+    if by_gaps is not None and by_gaps.inliers >= MIN_KEYS and by_gaps.margin >= 3:
+        return by_gaps
     fits = {}
     for idx, seed_labels in _seeds(t):
         if any(np.all((f[2][idx] - seed_labels) % 12 == 0) for f in fits.values()):
@@ -169,3 +172,128 @@ def label_black_keys(t) -> PatternFit | None:
     model = (a / (1 + c * shift), (b + a * shift) / (1 + c * shift), c / (1 + c * shift))
     logger.debug("pattern: %d of %d labelled, rms %.3f, margin %d", inliers, len(t), rms, margin)
     return PatternFit(labels=labels, rms=rms, inliers=inliers, margin=margin, model=model)
+
+
+# Semitones from one black key to the next, starting at C#: C#-D#, D#-F#, F#-G#, G#-A#, A#-C#.
+GAPS = (2, 3, 2, 2, 3)
+GAP_SLACK = 0.3         # semitones a gap may miss a whole number by
+
+
+def _local_semitone(g: np.ndarray, i: int) -> float:
+    """Semitone width near gap i: most gaps between neighbouring black keys are two semitones."""
+    window = np.sort(g[max(0, i - 4):i + 5])
+    return float(window[int(0.3 * (len(window) - 1))]) / 2.0
+
+
+def _runs(t: np.ndarray) -> list[list[int]]:
+    """Positions split into runs whose every gap is the two or three semitones of one key to the next."""
+    g = np.diff(t)
+    runs, cur = [], [0]
+    for i, gap in enumerate(g):
+        r = gap / _local_semitone(g, i)
+        if round(r) in (2, 3) and abs(r - round(r)) < GAP_SLACK:
+            cur.append(i + 1)
+        else:
+            runs.append(cur)
+            cur = [i + 1]
+    runs.append(cur)
+    return runs
+
+
+def _run_labels(t: np.ndarray, run: list[int]) -> np.ndarray | None:
+    """Relative MIDI of a run's black keys from its pattern of gaps, or None when ambiguous."""
+    g = np.diff(t[run])
+    u = np.array([_local_semitone(np.diff(t), i) for i in range(run[0], run[-1])]) if len(run) > 1 else []
+    steps = [int(round(x / y)) for x, y in zip(g, u)]
+    starts = [k for k in range(5) if all(GAPS[(k + j) % 5] == s for j, s in enumerate(steps))]
+    if len(starts) != 1:
+        return None
+    midi = REFERENCE_C + BLACK_PCS[starts[0]]
+    out = [midi]
+    for s in steps:
+        midi += s
+        out.append(midi)
+    return np.array(out)
+
+
+def _name_runs(t: np.ndarray, run: list[int]) -> list[tuple[list[int], np.ndarray]]:
+    """A run named by its gaps; where one bar is missed or stray, its longest nameable pieces."""
+    if len(run) < SEED:
+        return []
+    lab = _run_labels(t, run)
+    if lab is not None:
+        return [(run, lab)]
+    for size in range(len(run) - 1, SEED - 1, -1):
+        for i in range(len(run) - size + 1):
+            lab = _run_labels(t, run[i:i + size])
+            if lab is not None:
+                return _name_runs(t, run[:i]) + [(run[i:i + size], lab)] + _name_runs(t, run[i + size:])
+    return []
+
+
+def label_by_gaps(t) -> PatternFit | None:
+    """Name black keys from the gaps between neighbours; runs broken by hands are joined by position.
+
+    Each unbroken run of gaps of two and three semitones names its keys by where the
+    threes fall; runs are then joined, largest first, at the whole-octave offset the
+    fitted keyboard puts them at.
+    """
+    t = np.asarray(t, float)
+    if len(t) < SEED:
+        return None
+    named = [rl for run in _runs(t) for rl in _name_runs(t, run)]
+    if not named:
+        return None
+    named.sort(key=lambda rl: -len(rl[0]))
+    labels = np.full(len(t), -1)
+    run, lab = named[0]
+    labels[run] = lab
+    model = _fit(lab + 0.5, t[run], projective=False)
+    rest = named[1:]
+    while rest:
+        ok = labels >= 0
+        # The nearest run next: the model is surest close to the keys it was fitted on.
+        rest.sort(key=lambda rl: np.min(np.abs(t[ok][:, None] - t[rl[0]][None, :])))
+        run, lab = rest.pop(0)
+        s = _to_semitones(model, t[run])
+        k = int(np.round(np.median(s - (lab + 0.5)) / 12.0))
+        resid = s - (lab + 12 * k + 0.5)
+        if np.max(np.abs(resid)) > 1.5 or np.any(np.isin(lab + 12 * k, labels)):
+            continue  # no octave places this run where it lies: not the same keyboard, or misread
+        labels[run] = lab + 12 * k
+        ok = labels >= 0
+        model = _fit(labels[ok] + 0.5, t[ok], projective=ok.sum() >= 10)
+    # Single bars between runs: a black key where the fitted keyboard has one.
+    for i in np.nonzero(labels < 0)[0]:
+        s = _to_semitones(model, t[i:i + 1])[0]
+        midi = int(np.round(s - 0.5))
+        if midi % 12 in BLACK_PCS and abs(s - (midi + 0.5)) < INLIER_TOLERANCE and midi not in labels:
+            labels[i] = midi
+    ok = labels >= 0
+    model = _fit(labels[ok] + 0.5, t[ok], projective=ok.sum() >= 10)
+    resid = _to_semitones(model, t[ok]) - (labels[ok] + 0.5)
+    support = local_support(labels[ok])
+    margin = int(support[0] - max(support[1:]))
+    shift = 12 * ((labels[ok][0] - REFERENCE_C) // 12)
+    labels = np.where(ok, labels - shift, -1)
+    a, b, c = model
+    model = (a / (1 + c * shift), (b + a * shift) / (1 + c * shift), c / (1 + c * shift))
+    return PatternFit(labels=labels, rms=float(np.sqrt(np.mean(resid ** 2))), inliers=int(ok.sum()),
+                      margin=margin, model=model)
+
+
+def local_support(midis: np.ndarray) -> np.ndarray:
+    """For each shift k of the names: keys on a black key, less black keys missing between near neighbours.
+
+    Only gaps of a few semitones count the keys missing in them: under a hand many black
+    keys are hidden whatever the naming, and would only blur the comparison.
+    """
+    midis = np.sort(np.asarray(midis, int))
+    seen = set(midis.tolist())
+    between = [m for a, b in zip(midis[:-1], midis[1:]) if b - a <= 5 for m in range(a + 1, b)]
+    out = []
+    for k in range(12):
+        on_black = int(np.sum(np.isin((midis + k) % 12, BLACK_PCS)))
+        missing = sum(1 for m in between if (m + k) % 12 in BLACK_PCS and m not in seen)
+        out.append(on_black - missing)
+    return np.array(out)

@@ -55,6 +55,21 @@ def check_source(config: Config, timeout: float = 10.0, frames: list | None = No
     return Check("frame source", True, f"{source.name}: {width}x{height}")
 
 
+def _refusal_picture(config: Config, image, error: str) -> str | None:
+    """Write the frame with the refusal's reason (and the keys found) next to the key map; its path."""
+    import cv2
+
+    from pianocam.calibration.from_notes import provisional_keymap
+    from pianocam.calibration.overlay import draw_refusal
+
+    path = config.keymap_path().with_name("calibration-refused.png")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return str(path) if cv2.imwrite(str(path), draw_refusal(image, error, provisional_keymap(image))) else None
+    except (OSError, cv2.error):
+        return None
+
+
 def check_calibration(config: Config, image=None) -> Check:
     """Is there a key map, does it fit the camera, and does the keyboard still lie where it says?
 
@@ -73,7 +88,13 @@ def check_calibration(config: Config, image=None) -> Check:
             return Check("calibration", False, f"{why}, and no frame to map one from", "fix the frame source first")
         keymap, error = calibrate_frame(image, config.calibration)
         if keymap is None:
-            return Check("calibration", False, f"{why}, and this frame cannot be mapped: {error}",
+            picture = _refusal_picture(config, image, error)
+            seen = f" (what was found: {picture})" if picture else ""
+            if "which octave" in error:
+                return Check("calibration", True, f"{why}; the keys are found but not numbered from this frame "
+                             f"({error}){seen}: the unit numbers them from the first notes played",
+                             "or give calibration.first_c (the leftmost C in view)")
+            return Check("calibration", False, f"{why}, and this frame cannot be mapped: {error}{seen}",
                          "point the camera straight down at the whole keyboard, or give calibration.keys, "
                          "calibration.lowest / first_c, or map it by hand: pianocam calibrate --corners ...")
         return Check("calibration", True, f"{why}; the unit will map {len(keymap.keys)} keys "

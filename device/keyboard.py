@@ -92,6 +92,37 @@ def apply_homography(h: np.ndarray, points) -> np.ndarray:
     return q[:, :2] / q[:, 2:3]
 
 
+def undistort_points(points, k1: float, size) -> np.ndarray:
+    """Image points as a lens without barrel distortion would place them (k1: radial coefficient)."""
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if not k1:
+        return p
+    c = np.array(size, float) / 2
+    f = float(np.hypot(*c))
+    d = (p - c) / f
+    return c + (p - c) * (1 + k1 * np.sum(d * d, axis=1, keepdims=True))
+
+
+def distort_points(points, k1: float, size) -> np.ndarray:
+    """The inverse of undistort_points: where the lens puts an undistorted point."""
+    q = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if not k1:
+        return q
+    c = np.array(size, float) / 2
+    f = float(np.hypot(*c))
+    target = (q - c) / f
+    d = target.copy()
+    for _ in range(12):
+        d = target / (1 + k1 * np.sum(d * d, axis=1, keepdims=True))
+    return c + d * f
+
+
+def warp_offset(warp: dict, x) -> np.ndarray:
+    """The row warp's correction (mm) at plane x: a cubic in x about the warp's centre."""
+    u = (np.asarray(x, float) - warp["centre"]) / warp["scale"]
+    return np.polyval(warp["coef"], u)
+
+
 @dataclass(frozen=True)
 class Key:
     midi: int
@@ -117,6 +148,10 @@ class KeyMap:
     lowest: int | None = None                        # lowest MIDI of the whole keyboard, when known
     black_key_length: float = BLACK_KEY_LENGTH
     method: str = "auto"
+    lens_k1: float = 0.0                             # barrel distortion undone before the homography
+    row_warp: dict = field(default_factory=dict)     # {"centre", "scale", "coef"}: plane x += cubic(x), mm
+    numbered_by: str | None = None                   # "ends", "keyboard size", "notes" or "hint"
+    ends: dict = field(default_factory=dict)         # side -> what lies beyond the last key found
 
     def __post_init__(self):
         self.homography = np.asarray(self.homography, dtype=np.float64)
@@ -125,10 +160,18 @@ class KeyMap:
 
     # --- geometry -------------------------------------------------------------------
     def to_plane(self, points) -> np.ndarray:
-        return apply_homography(self.homography, points)
+        q = apply_homography(self.homography, undistort_points(points, self.lens_k1, self.image_size))
+        if self.row_warp:
+            q[:, 0] += warp_offset(self.row_warp, q[:, 0])
+        return q
 
     def to_image(self, points) -> np.ndarray:
-        return apply_homography(self._plane_to_image, points)
+        q = np.asarray(points, dtype=np.float64).reshape(-1, 2).copy()
+        if self.row_warp:
+            target = q[:, 0].copy()
+            for _ in range(8):  # x + warp(x) = target: the warp is a few mm, so this settles at once
+                q[:, 0] = target - warp_offset(self.row_warp, q[:, 0])
+        return distort_points(apply_homography(self._plane_to_image, q), self.lens_k1, self.image_size)
 
     def key(self, midi: int) -> Key | None:
         return self._by_midi.get(midi)
@@ -140,6 +183,10 @@ class KeyMap:
     def key_at(self, x: float, y: float) -> Key | None:
         """The key under image point (x, y), or None off the mapped keys."""
         px, py = self.to_plane([(x, y)])[0]
+        return self.key_at_plane(px, py)
+
+    def key_at_plane(self, px: float, py: float) -> Key | None:
+        """The key under plane point (px, py) mm, or None off the mapped keys."""
         if not 0.0 <= py <= WHITE_KEY_LENGTH:
             return None
         if py <= self.black_key_length:
@@ -189,6 +236,10 @@ class KeyMap:
             "keyboard": {"keys": self.keyboard_keys,
                          "lowest": note_name(self.lowest) if self.lowest is not None else None},
             "method": self.method,
+            "lens": {"k1": round(self.lens_k1, 5)},
+            "row_warp": dict(self.row_warp),
+            "numbered_by": self.numbered_by,
+            "ends": dict(self.ends),
             "keys": [{"midi": k.midi, "name": k.name, "black": k.black,
                       "polygon": [[round(float(v), 2) for v in p] for p in k.polygon],
                       "center": [round(float(v), 2) for v in k.center]} for k in self.keys],
@@ -218,7 +269,9 @@ class KeyMap:
                    keys=keys, partial=bool(data.get("partial")), notes=list(data.get("notes", [])),
                    keyboard_keys=board.get("keys"), lowest=parse_note(lowest) if lowest else None,
                    black_key_length=float(data.get("plane", {}).get("black_key_length", BLACK_KEY_LENGTH)),
-                   method=data.get("method", "auto"))
+                   method=data.get("method", "auto"), lens_k1=float((data.get("lens") or {}).get("k1", 0.0)),
+                   numbered_by=data.get("numbered_by"), ends=dict(data.get("ends") or {}),
+                   row_warp=dict(data.get("row_warp") or {}))
 
     def save(self, path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1))
@@ -233,13 +286,16 @@ class KeyMap:
 
 
 def build_keymap(homography: np.ndarray, image_size: tuple[int, int], midis, *,
-                 black_key_length: float = BLACK_KEY_LENGTH, **info) -> KeyMap:
-    """Lay out the given keys through an image -> plane homography."""
-    to_image = np.linalg.inv(np.asarray(homography, float))
+                 black_key_length: float = BLACK_KEY_LENGTH, lens_k1: float = 0.0, row_warp: dict | None = None,
+                 **info) -> KeyMap:
+    """Lay out the given keys through an image -> plane mapping (homography, after undoing the lens)."""
+    keymap = KeyMap(image_size=tuple(int(v) for v in image_size), homography=homography, keys=[],
+                    black_key_length=black_key_length, lens_k1=lens_k1, row_warp=dict(row_warp or {}), **info)
     keys = []
     for midi in midis:
-        poly = apply_homography(to_image, key_rectangle(midi, black_key_length))
-        centre = apply_homography(to_image, strike_point(midi, black_key_length)[None])[0]
+        poly = keymap.to_image(key_rectangle(midi, black_key_length))
+        centre = keymap.to_image(strike_point(midi, black_key_length)[None])[0]
         keys.append(Key(midi, is_black(midi), poly, centre))
-    return KeyMap(image_size=tuple(int(v) for v in image_size), homography=homography, keys=keys,
-                  black_key_length=black_key_length, **info)
+    keymap.keys = keys
+    keymap._by_midi = {k.midi: k for k in keys}
+    return keymap

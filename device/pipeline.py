@@ -65,6 +65,8 @@ class Pipeline:
         self.assigner = assigner or FingerAssigner(None)
         self.session = Session()
         self._session_dirty = True
+        # A practice session (pianocam.practice.live.PracticeSession) adds expected and verdict to each note.
+        self.practice = None
         # Called with the first frame's image (and later ones until it returns True), and again
         # after request_calibration().
         self.on_first_frame: Callable[[object], bool] | None = None
@@ -73,6 +75,7 @@ class Pipeline:
         self._calibrate_retry = 0.5
         self.frame_tasks: list[FrameTask] = []
         self.before_notes: Callable[[], None] | None = None  # aligns clocks before notes are matched
+        self.numbering_watch = None  # calibration.from_notes.NumberingWatch: notes check the keys' numbering
         self.metrics_interval = metrics_interval
         self.publish_hands = publish_hands
         self.read_timeout = read_timeout
@@ -112,6 +115,8 @@ class Pipeline:
         if observe is not None:  # vision-only notes come from this very frame
             observe(frame.image, hands)
         fingerings = self.assigner.add_frame(hands) + self._new_fingerings()
+        if self.numbering_watch is not None:
+            self.numbering_watch.add_frame(hands)
         assigned = time.perf_counter()
         estimates = self.technique.update(hands) if self.technique is not None else []
         estimated = time.perf_counter()
@@ -143,19 +148,26 @@ class Pipeline:
             return []
         if self.before_notes is not None:
             self.before_notes()
+        if self.numbering_watch is not None:
+            self.numbering_watch.add_notes(new)
         return self.assigner.add_notes(new)
 
     def _publish(self, hands: Hands, fingerings: list, estimates: list) -> None:
         for body in estimates:
             self.emit("technique", body)
         for fingering in fingerings:
-            self.emit("note", fingering.to_message())
-            self.session.add(fingering)
-            self.progress.notes += 1
-            self._session_dirty = True
+            self._emit_note(fingering)
         if self.publish_hands and hands.frame_index >= 0:
             self.emit("hands", {"frame": hands.frame_index, "t": hands.t, "width": hands.width,
                                 "height": hands.height, "hands": [h.to_message() for h in hands.hands]})
+
+    def _emit_note(self, fingering) -> None:
+        message = fingering.to_message()
+        for body in self.practice.judge(message) if self.practice is not None else [message]:
+            self.emit("note", body)
+        self.session.add(fingering)
+        self.progress.notes += 1
+        self._session_dirty = True
 
     def request_calibration(self) -> None:
         """Calibrate again on the next frame (cmd/recalibrate)."""
@@ -175,13 +187,8 @@ class Pipeline:
 
     def flush(self) -> None:
         """Decide the notes still waiting for frames (the stream has ended) and publish them."""
-        fingerings = self.assigner.flush()
-        for fingering in fingerings:
-            self.emit("note", fingering.to_message())
-            self.session.add(fingering)
-            self.progress.notes += 1
-        if fingerings:
-            self._session_dirty = True
+        for fingering in self.assigner.flush():
+            self._emit_note(fingering)
 
     def metrics(self) -> dict:
         return {"fps": self.timer.fps(), "frames": self.progress.frames,

@@ -74,6 +74,8 @@ class Unit:
         # A microphone's clock is known only once its first sample is in: align on every batch.
         self.pipeline.before_notes = self._align_clocks
         self.pipeline.on_first_frame = self._calibrate_if_needed
+        from pianocam.calibration.from_notes import NumberingWatch
+        self.pipeline.numbering_watch = NumberingWatch(lambda: self.assigner.keymap, self._renumber_from_notes)
         self.pipeline.frame_tasks.append(FrameTask(config.calibration.drift_interval, self._check_drift))
         self.notifier = Notifier()
         self.stop_event = threading.Event()
@@ -137,6 +139,10 @@ class Unit:
             request, fresh = self._recalibration
         previous = None if fresh else self.assigner.keymap
         keymap, error = calibrate_frame(image, self.config.calibration, previous=previous)
+        if keymap is None and "which octave" in error and self.assigner.keymap is None:
+            # Keys found but not numbered: the notes will number them (calibration.from_notes).
+            from pianocam.calibration.from_notes import provisional_keymap
+            keymap = provisional_keymap(image)
         if keymap is None:
             if error != self._last_calibration_error:
                 kept = self.assigner.keymap is not None
@@ -167,7 +173,33 @@ class Unit:
         self.publisher.emit("calibration", {"state": state, "keys": len(midis), "partial": keymap.partial,
                                             "lowest": keymap.keys[0].name if keymap.keys else None,
                                             "highest": keymap.keys[-1].name if keymap.keys else None,
-                                            "method": keymap.method, **drift})
+                                            "method": keymap.method, "numbering": keymap.numbered_by,
+                                            **drift})
+
+    def _renumber_from_notes(self, shift: int, verdict) -> None:
+        """The notes say the keys are numbered `shift` semitones off: renumber, or remap after a knock."""
+        from pianocam.calibration.from_notes import renumber
+
+        keymap = self.assigner.keymap
+        if keymap is None:
+            return
+        if shift % 12:
+            logger.warning("the notes played say the key map is %+d semitones off (%d of %d notes): the camera "
+                           "has moved; mapping the keys again", shift, verdict.votes[shift], verdict.notes)
+            self.pipeline.request_calibration()
+            with self._recalibration_lock:
+                self._recalibration = (self._recalibration[0] + 1, False)
+                self._recalibrate.set()
+            return
+        keymap = renumber(keymap, shift)
+        logger.info("numbered from the notes: %+d semitones (%d of %d notes agree)", shift,
+                    verdict.votes[shift], verdict.notes)
+        self.assigner.keymap = keymap
+        try:
+            keymap.save(self.config.keymap_path())
+        except OSError as err:
+            logger.warning("cannot save the key map: %s", err)
+        self._publish_calibration("ok", keymap, notes_used=verdict.notes)
 
     def _check_drift(self, image) -> None:
         """Has the camera been knocked? Publish ok or drifted with the error in key widths."""
@@ -245,10 +277,11 @@ class Unit:
         """
         origin = self.notes.monotonic_origin if self.notes is not None else None
         if origin is None:
-            self.assigner.clock_offset = 0.0
+            self.assigner.clock_offset = self.pipeline.numbering_watch.clock_offset = 0.0
             return
         latency = self.config.notes.camera_latency if self.source.live else 0.0
         self.assigner.clock_offset = self.source.started_at - origin - latency
+        self.pipeline.numbering_watch.clock_offset = self.assigner.clock_offset
 
     def _report_source(self) -> None:
         """Publish the source's state when it changes (a stalled camera goes offline until reopened)."""
@@ -284,17 +317,40 @@ class Unit:
         return {"queued": True}
 
     def _cmd_start_session(self, name: str, request: dict) -> dict:
+        """A new session; with {"exercise": NAME} or {"score": PATH} (tempo, hands, passage) a practice one."""
+        from pianocam.practice.live import PracticeSession
+
         student = request.get("student")
         if student is not None and not (isinstance(student, str) and 0 < len(student.strip()) <= 64):
             raise ValueError("'student' must be a name of 1 to 64 characters")
-        return {"session": self.pipeline.new_session(student=student.strip() if student else None)}
+        practice = PracticeSession.from_request(request)  # a bad request is refused before anything changes
+        self._finish_practice()
+        self.pipeline.new_session(student=student.strip() if student else None)
+        self.pipeline.practice = self.pipeline.session.practice = practice
+        return {"session": self.pipeline.session.summary()}
 
     def _cmd_stop_session(self, name: str, request: dict) -> dict:
-        return {"session": self.pipeline.end_session()}
+        report = self._finish_practice()
+        return {"session": self.pipeline.end_session(), **({"report": report} if report else {})}
+
+    def _finish_practice(self) -> dict | None:
+        """End the practice session: its missed notes, then `report` and `skill` go out."""
+        practice, self.pipeline.practice = self.pipeline.practice, None
+        if practice is None:
+            return None
+        from pianocam.practice.live import skill_message
+
+        missed, report = practice.finish()
+        for body in missed:
+            self.publisher.emit("note", body)
+        self.publisher.emit("report", report)
+        self.publisher.emit("skill", skill_message(report))
+        return report
 
     def close(self) -> None:
         """Flush, say offline, close the sources: what SIGTERM leads to."""
         self.notifier.stopping()
+        self._finish_practice()  # a practice session cut short still gets its report
         self.source.close()
         if self.notes is not None:
             self.notes.close()

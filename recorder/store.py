@@ -180,11 +180,13 @@ class Store:
                 started = epoch(payload["started"])
             except (KeyError, TypeError, ValueError):
                 return None
+            # A practice session's running score sits in its `practice` block (issue 14's unit).
+            practice = payload.get("practice") if isinstance(payload.get("practice"), dict) else payload
             return kind, {"unit_id": unit_id, "started": started, "seq": seq, "updated": t,
                           "active": bool(payload.get("active", True)), "notes": _int(payload.get("notes")) or 0,
-                          "student": _text(payload.get("student"), 64), "exercise": _text(payload.get("exercise"), 128),
-                          "tempo": _float(payload.get("tempo")),
-                          "fingering_as_written": _float(payload.get("fingering_as_written")), "summary": payload}
+                          "student": _text(payload.get("student"), 64), "exercise": _text(practice.get("exercise"), 128),
+                          "tempo": _float(practice.get("tempo")),
+                          "fingering_as_written": _float(practice.get("fingering_as_written")), "summary": payload}
         if kind == "status":
             return kind, {"unit_id": unit_id, "room": _text(payload.get("room"), 128),
                           "state": _text(payload.get("state"), 16), "last_seen": t}

@@ -36,6 +36,7 @@ def _calibrate(video: str, first_c: str | None):
         raise ValueError(f"cannot open video {video}")
     count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
     error = "no frame"
+    provisional = None
     for index in sorted({0, *range(0, count, max(1, count // 40))}):
         capture.set(cv2.CAP_PROP_POS_FRAMES, index)
         ok, image = capture.read()
@@ -45,7 +46,27 @@ def _calibrate(video: str, first_c: str | None):
         if keymap is not None:
             logger.info("calibrated from frame %d", index)
             return keymap
+        if provisional is None and not first_c:
+            from pianocam.calibration.from_notes import provisional_keymap
+            provisional = provisional_keymap(image)
+    if provisional is not None:
+        logger.info("keys located but not numbered (%s): numbering them from the notes", error)
+        return provisional
     raise ValueError(f"could not calibrate from {video}: {error}")
+
+
+def _number_from_notes(notes, frames, keymap):
+    """The provisional key map renumbered by the notes played on it, or a ValueError saying why not."""
+    from pianocam.calibration.from_notes import number_from_notes, renumber
+
+    verdict, offset = number_from_notes(notes, frames, keymap)
+    if not verdict.decided:
+        top = sorted(verdict.votes.items(), key=lambda kv: -kv[1])[:3]
+        raise ValueError(f"the notes do not tell which octave the keys are ({verdict.notes} notes, votes by "
+                         f"shift {top}): give --first-c (the leftmost C in view) or --keymap")
+    logger.info("numbered from the notes: shift %+d semitones, %d of %d notes agree (clock offset %+.3f s)",
+                verdict.shift, verdict.votes[verdict.shift], verdict.notes, offset)
+    return renumber(keymap, verdict.shift)
 
 
 def _notes(args):
@@ -79,6 +100,12 @@ def run(args) -> int:
     with VideoFileSource(args.video, realtime=False) as source, HandTracker(model_complexity=args.complexity) as tracker:
         while (frame := source.read()) is not None:
             frames.append(tracker.process(frame.image, frame.index, frame.t))
+    if keymap.numbered_by == "provisional":
+        try:
+            keymap = _number_from_notes(notes, frames, keymap)
+        except ValueError as err:
+            print(f"pianocam fingering: {err}", file=sys.stderr)
+            return 2
     offset = args.offset if args.offset is not None else estimate_clock_offset(notes, frames, keymap)
     logger.info("%d frames, %d notes, key map %d keys, note clock offset %+.3f s",
                 len(frames), len(notes), len(keymap.keys), offset)

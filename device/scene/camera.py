@@ -51,10 +51,21 @@ class Camera:
         return self.intrinsics[0, 0] / depth
 
 
-def framing(keys: int, width: int, height: int, distance: float) -> tuple[float, float, float]:
-    """Return (centre x mm, centre y mm, px per mm) for the camera's default framing."""
+# Other framings: "whole" shows the whole keyboard with some of the instrument either side,
+# "edge" fills the frame with the keys from edge to edge (the outer keys cut by the frame).
+VIEW_FILL = {"whole": 0.93, "edge": 1.004}
+
+
+def framing(keys: int, width: int, height: int, distance: float,
+            view: str = "61") -> tuple[float, float, float]:
+    """Return (centre x mm, centre y mm, px per mm) for the camera's framing."""
     low = LOWEST_MIDI[keys]
     span = keyboard_width(FRAMED_SPAN_KEYS)
+    if view in VIEW_FILL:
+        span = keyboard_width(keys)
+        scale = VIEW_FILL[view] * width / span / distance
+        centre_y = min((0.5 - BACK_EDGE_AT) * height / scale, WHITE_LENGTH + 0.25 * height / scale)
+        return span / 2, centre_y, scale
     if keys > FRAMED_SPAN_KEYS:
         centre_x = absolute_x0(FRAMED_LOWEST_MIDI) - absolute_x0(low) + span / 2
     else:
@@ -67,8 +78,8 @@ def framing(keys: int, width: int, height: int, distance: float) -> tuple[float,
 
 
 def make_camera(keys: int, width: int, height: int, tilt: float = 0.0, rotate: float = 0.0,
-                distance: float = 1.0) -> Camera:
-    cx, cy, scale = framing(keys, width, height, distance)
+                distance: float = 1.0, view: str = "61") -> Camera:
+    cx, cy, scale = framing(keys, width, height, distance, view)
     depth = VIEW_DISTANCE_MM * distance
     focal = scale * depth
     # z up in a y-towards-player frame: the camera looks down -z.

@@ -7,6 +7,8 @@ from .keyboard import LOWEST_MIDI
 from .score import HANDS, PIECES
 
 LIGHTINGS = ("studio", "warm", "dim", "uneven")
+BODIES = ("wood", "digital", "upright", "glow")
+VIEWS = ("61", "whole", "edge")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class SceneSpec:
     tempo: float = 100.0       # BPM
     piece: str = "mixed"       # scales|arpeggios|chords|crossings|mixed
     hands: str = "both"        # both|left|right
+    body: str = "wood"         # wood|digital (black body, panel)|upright (fallboard, key slip, cheek blocks)|glow
+    view: str = "61"           # 61: a 61-key span framed|whole: the whole keyboard and some body|edge: edge to edge
 
     def __post_init__(self):
         if self.keys not in LOWEST_MIDI:
@@ -33,6 +37,10 @@ class SceneSpec:
             raise ValueError(f"lighting must be one of {LIGHTINGS}, not {self.lighting!r}")
         if self.piece not in PIECES:
             raise ValueError(f"piece must be one of {PIECES}, not {self.piece!r}")
+        if self.body not in BODIES:
+            raise ValueError(f"body must be one of {BODIES}, not {self.body!r}")
+        if self.view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}, not {self.view!r}")
         if self.hands not in HANDS:
             raise ValueError(f"hands must be one of {HANDS}, not {self.hands!r}")
         for name in ("seconds", "fps", "tempo", "distance"):

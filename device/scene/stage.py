@@ -56,19 +56,76 @@ def _draw_key(img, camera, key: Key, pressed: bool):
             cv2.fillConvexPoly(img, _poly(camera, lip), (150, 152, 156), cv2.LINE_AA, SHIFT)
 
 
-def draw_keyboard(camera: Camera, keys: list[Key], width: int, height: int, rng,
-                  pressed: bool = False) -> np.ndarray:
-    """The keyboard in its piano body; with `pressed`, every key drawn as if held down."""
-    img = np.full((height, width, 3), FLOOR, np.uint8)
-    left, right = keys[0].x0, keys[-1].x1
-    body = _dense_rect(left - 80, -420, right + 80, WHITE_LENGTH + 30)
-    cv2.fillPoly(img, [_poly(camera, body)], WOOD, cv2.LINE_AA, SHIFT)
-    # Wood grain: faint streaks along the keyboard, fixed per seed.
+PLASTIC = (20, 20, 22)          # a digital piano's black body
+PANEL = (36, 36, 40)
+UPRIGHT_WOOD = (40, 68, 104)    # a brown upright: cheek blocks and key slip
+FALLBOARD = (24, 40, 66)
+NIGHT = (8, 8, 10)              # falling-note videos: the keys under a light bar in the dark
+GLOW = (255, 236, 210)
+
+
+def _fill(img, camera, rect, colour):
+    cv2.fillPoly(img, [_poly(camera, _dense_rect(*rect))], colour, cv2.LINE_AA, SHIFT)
+
+
+def _grain(img, colour, rng, width, height):
+    """Faint streaks along the keyboard over the pixels of one colour, fixed per seed."""
     grain = cv2.resize(rng.normal(0, 6, size=(height // 6 + 1, 2)).astype(np.float32),
                        (width, height), interpolation=cv2.INTER_LINEAR)
-    body_mask = np.all(img == WOOD, axis=2)
+    mask = np.all(img == colour, axis=2)
     shaded = img.astype(np.int16) + grain[:, :, None].astype(np.int16)
-    img[body_mask] = np.clip(shaded[body_mask], 0, 255).astype(np.uint8)
+    img[mask] = np.clip(shaded[mask], 0, 255).astype(np.uint8)
+
+
+def _instrument(img, camera, left, right, body, rng, width, height):
+    """What lies around the keys: the piano's body, its panel or fallboard, cheek blocks."""
+    if body == "wood":
+        _fill(img, camera, (left - 80, -420, right + 80, WHITE_LENGTH + 30), WOOD)
+        _grain(img, WOOD, rng, width, height)
+    elif body == "digital":
+        _fill(img, camera, (left - 110, -330, right + 110, WHITE_LENGTH + 45), PLASTIC)
+        # The control panel behind the keys: a display and a row of lit buttons.
+        _fill(img, camera, (left + 40, -150, right - 40, -40), PANEL)
+        _fill(img, camera, (left + 0.42 * (right - left), -130, left + 0.58 * (right - left), -60), (70, 60, 30))
+        for i in range(14):
+            x = left + 80 + i * 28.0
+            _fill(img, camera, (x, -110, x + 14, -96), (60, 210, 90) if i % 3 == 0 else (90, 90, 96))
+        # A gloss line along the front rail.
+        _fill(img, camera, (left - 110, WHITE_LENGTH + 12, right + 110, WHITE_LENGTH + 16), (70, 70, 76))
+    elif body == "upright":
+        _fill(img, camera, (left - 70, -420, right + 70, WHITE_LENGTH + 40), UPRIGHT_WOOD)
+        _grain(img, UPRIGHT_WOOD, rng, width, height)
+        # The open fallboard stands behind the keys, darker and polished.
+        _fill(img, camera, (left - 70, -150, right + 70, -8), FALLBOARD)
+        _fill(img, camera, (left - 70, -150, right + 70, -144), (80, 110, 150))
+        # Cheek blocks either side of the keys and the key slip in front of them.
+        _fill(img, camera, (left - 70, -8, left - 3, WHITE_LENGTH + 40), (52, 84, 124))
+        _fill(img, camera, (right + 3, -8, right + 70, WHITE_LENGTH + 40), (52, 84, 124))
+        _fill(img, camera, (left - 3, WHITE_LENGTH + 2, right + 3, WHITE_LENGTH + 40), (46, 76, 116))
+    elif body == "glow":
+        img[:] = NIGHT
+        # Falling notes: lit bars above the keys, heading for the keys they will sound.
+        for _ in range(int(rng.integers(6, 12))):
+            x = float(rng.uniform(left, right - 20))
+            y0 = float(rng.uniform(-420, -60))
+            colour = tuple(int(c) for c in rng.integers(80, 256, 3))
+            _fill(img, camera, (x, y0, x + 13, y0 + float(rng.uniform(25, 120))), colour)
+
+
+def _light_bar(img, camera, left, right):
+    """A glowing bar over the keys' back edge that bleeds light onto the keys."""
+    glow = np.zeros_like(img)
+    _fill(glow, camera, (left - 200, -7, right + 200, -1), GLOW)
+    halo = cv2.GaussianBlur(glow, (0, 0), 9)
+    img[:] = cv2.add(img, cv2.addWeighted(glow, 1.0, halo, 1.2, 0))
+
+
+def draw_keyboard(camera: Camera, keys: list[Key], width: int, height: int, rng,
+                  pressed: bool = False, body: str = "wood") -> np.ndarray:
+    """The keyboard in its instrument; with `pressed`, every key drawn as if held down."""
+    img = np.full((height, width, 3), FLOOR, np.uint8)
+    left, right = keys[0].x0, keys[-1].x1
+    _instrument(img, camera, left, right, body, rng, width, height)
     cv2.fillPoly(img, [_poly(camera, _dense_rect(left, -4, right, WHITE_LENGTH))], KEYBED, cv2.LINE_AA, SHIFT)
     cv2.fillPoly(img, [_poly(camera, _dense_rect(left, -4, right, 0))], FELT, cv2.LINE_AA, SHIFT)
     for key in keys:
@@ -77,6 +134,8 @@ def draw_keyboard(camera: Camera, keys: list[Key], width: int, height: int, rng,
     for key in keys:
         if key.black:
             _draw_key(img, camera, key, pressed)
+    if body == "glow":
+        _light_bar(img, camera, left, right)
     return img
 
 

@@ -89,10 +89,3 @@ def test_glare_over_keys_gives_the_same_names_or_an_error(lamb):
         nearest = whole.keys[int(np.argmin(np.abs(by_x - x)))]
         assert nearest.midi % 12 == pc
         assert np.min(np.abs(by_x - x)) < 0.25 * 60
-
-
-def test_real_glare_and_darkness_over_keys_is_refused(shared_data):
-    # A screen capture of a piano video: lit bars over the keys, dark hands on them.
-    image = cv2.imread(str(shared_data / "real/keyboards/synthkbd-test-piano.jpg"))
-    with pytest.raises(CalibrationError):
-        detect_keymap(image)

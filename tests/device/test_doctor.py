@@ -98,6 +98,9 @@ def test_calibration_check_maps_compares_and_notices_a_moved_camera(tmp_path, mo
     noise = np.random.default_rng(0).integers(0, 255, image.shape, dtype=np.uint8)
     check = check_calibration(config, noise)
     assert not check.ok and "cannot be mapped" in check.detail and "corners" in check.fix
+    # The refusal comes with a picture of the frame and the reason, next to where the map would be.
+    picture = keymap_path.with_name("calibration-refused.png")
+    assert str(picture) in check.detail and cv2.imread(str(picture)) is not None
 
 
 def test_technique_check_loads_the_model_and_names_a_mismatch(tmp_path):
@@ -110,3 +113,13 @@ def test_technique_check_loads_the_model_and_names_a_mismatch(tmp_path):
     assert not check.ok and "sha256" in check.detail and "export" in check.fix
     off = check_technique_model(load_config(environ={"PIANOCAM_TECHNIQUE_ENABLED": "false"}))
     assert off.ok and "disabled" in off.detail
+
+
+def test_calibration_check_of_a_view_without_ends_says_the_notes_will_number_it(tmp_path):
+    from pianocam.device.scene import Scene, SceneSpec
+
+    image = Scene(SceneSpec(seed=5, keys=88, seconds=2.0)).frame(30)[0]
+    keymap_path = tmp_path / "keymap.json"
+    check = check_calibration(load_config(environ={"PIANOCAM_CALIBRATION_KEYMAP": str(keymap_path)}), image)
+    assert check.ok and "numbers them from the first notes" in check.detail, check.detail
+    assert cv2.imread(str(keymap_path.with_name("calibration-refused.png"))) is not None

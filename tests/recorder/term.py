@@ -70,7 +70,7 @@ def make_term(seed: int = 16) -> Term:
             halves = [float(rng.uniform(120, 300)) for _ in range(2)]
             planned = PlannedSession(unit, name, exercise, started, tempo, 0.0)
             send(unit, "session", {"active": True, "started": utc_timestamp(started), "notes": 0, "student": name,
-                                   "exercise": exercise, "tempo": tempo}, started)
+                                   "practice": {"exercise": exercise, "tempo": tempo}}, started)
             t, right, played = started, 0, []
             for h, seconds in enumerate(halves):
                 notes = compose(piece, int(rng.integers(1 << 30)), seconds, tempo, "both")
@@ -93,7 +93,8 @@ def make_term(seed: int = 16) -> Term:
             planned.as_written = right / len(played)
             end = played[-1] + 1.0
             summary = {"active": False, "started": utc_timestamp(started), "notes": planned.notes, "student": name,
-                       "exercise": exercise, "tempo": tempo, "fingering_as_written": round(planned.as_written, 4)}
+                       "practice": {"exercise": exercise, "tempo": tempo,
+                                    "fingering_as_written": round(planned.as_written, 4)}}
             send(unit, "session", summary, end)
             send(unit, "report", {"exercise": exercise, "tempo": tempo, "fingering_as_written":
                                   round(planned.as_written, 4), "notes": planned.notes,

@@ -1,0 +1,230 @@
+"""Calibration on real frames against truth measured by eye: mapped, numbering, key error, phantom keys.
+
+Reads the labels in tests/calibration/real_keyboards.json (the real cover frames in
+../shared/data/real/hands/, the keyboard photos in keyboards/ and frames of the clips),
+calibrates every frame with no hint, and prints per frame and in total:
+
+- mapped / refused (with the reason);
+- numbering right: every labelled C centre lies on the mapped key of that name, and no
+  mapped key is named below the labelled lowest or above the highest key in view;
+- worst key-centre error: over the labelled C centres, the distance along the key row
+  from the label to the centre line of the mapped key of that name, in white-key widths
+  (where the numbering is unknown, to the nearest mapped C);
+- phantom keys: mapped keys outside the real keyboard (named beyond the labelled lowest /
+  highest, outside A0..C8, or with their centre past the labelled key bed's end).
+
+A frame passes when it is mapped, numbered right, every labelled key is within 1/4 of a
+white key and no key is a phantom.
+
+    .venv/bin/python benchmarks/calibration_real.py [--labels F] [--data ../shared/data] [--only TEXT]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pianocam.calibration.detect import detect_keymap
+from pianocam.calibration.errors import CalibrationError
+from pianocam.device.keyboard import WHITE_KEY_WIDTH, KeyMap, parse_note
+
+ROOT = Path(__file__).resolve().parents[1]
+TOLERANCE = 0.25     # white-key widths
+HIGHEST_KEY, LOWEST_KEY = 108, 21
+
+
+def read_frame(data: Path, label: dict):
+    """The labelled image (or clip frame), or None when it is not there."""
+    path = data / label["file"]
+    if not path.is_file():
+        return None
+    if label.get("frame") is None:
+        return cv2.imread(str(path), cv2.IMREAD_COLOR)
+    cap = cv2.VideoCapture(str(path))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, int(label["frame"]))
+    ok, image = cap.read()
+    cap.release()
+    return image if ok else None
+
+
+def c_errors(keymap: KeyMap, centres: dict, named: bool) -> tuple[float | None, bool]:
+    """(worst sideways error in white-key widths, every C on its own key) over the labelled C centres."""
+    worst, right = None, True
+    cs = [k for k in keymap.keys if k.midi % 12 == 0]
+    if not cs:
+        return None, not named
+    cs_x = np.array([keymap.to_plane([k.center])[0][0] for k in cs])
+    for name, (x, y) in centres.items():
+        px = keymap.to_plane([(x, y)])[0][0]
+        if named:
+            midi = parse_note(name)
+            key = keymap.key(midi)
+            under = keymap.key_at(x, y)
+            if under is not None and under.midi != midi:
+                right = False
+            if key is None:
+                continue
+            kx = keymap.to_plane([key.center])[0][0]
+        else:
+            kx = cs_x[int(np.argmin(np.abs(cs_x - px)))]
+        err = abs(px - kx) / WHITE_KEY_WIDTH
+        worst = err if worst is None else max(worst, err)
+    return worst, right
+
+
+def phantoms(keymap: KeyMap, label: dict) -> list[str]:
+    """Mapped keys where the real keyboard has none."""
+    out = []
+    lo = parse_note(label["lowest"]) if label.get("lowest") else None
+    hi = parse_note(label["highest"]) if label.get("highest") else None
+    corners = label.get("corners") or {}
+    edges = []
+    if all(c in corners for c in ("back_left", "front_left", "back_right", "front_right")):
+        clipped = set(label.get("clipped") or [])
+        for side, sign in (("left", -1), ("right", 1)):
+            if f"back_{side}" in clipped and f"front_{side}" in clipped:
+                continue  # the bed runs off the frame there: no end to pass
+            a, b = np.array(corners[f"back_{side}"], float), np.array(corners[f"front_{side}"], float)
+            edges.append((a, b, sign))
+    half = 0.5 * keymap.white_key_width_px
+    for key in keymap.keys:
+        if not LOWEST_KEY <= key.midi <= HIGHEST_KEY:
+            out.append(key.name)
+            continue
+        if lo is not None and key.midi < lo or hi is not None and key.midi > hi:
+            out.append(key.name)
+            continue
+        for a, b, sign in edges:
+            # Signed distance of the key's centre past the bed's end, in pixels along the row.
+            d = b - a
+            n = np.array([d[1], -d[0]]) / max(np.hypot(*d), 1e-6)
+            if n[0] * sign < 0:
+                n = -n
+            if (key.center - a) @ n > half:
+                out.append(key.name)
+                break
+    return out
+
+
+def evaluate(label: dict, image, overlays: Path | None = None) -> dict:
+    row = {"file": label["file"], "frame": label.get("frame"), "usable": bool(label.get("usable")),
+           "known": bool(label.get("numbering_known"))}
+    if image is None:
+        row.update(result="missing", reason="image not found")
+        return row
+    try:
+        keymap = detect_keymap(image)
+    except CalibrationError as err:
+        row.update(result="refused", reason=f"{type(err).__name__}: {err}")
+        keymap = None
+    if overlays is not None:
+        _write_overlay(overlays, label, image, keymap)
+    if keymap is None:
+        return row
+    centres = label.get("c_centres") or {}
+    named = row["known"] and all(not n.startswith("C@") for n in centres)
+    worst, on_key = c_errors(keymap, centres, named) if centres else (None, True)
+    ghost = phantoms(keymap, label)
+    lo, hi = label.get("lowest"), label.get("highest")
+    in_range = True
+    if row["known"] and lo and hi:
+        in_range = parse_note(lo) <= keymap.keys[0].midi and keymap.keys[-1].midi <= parse_note(hi)
+    numbering = (on_key and in_range) if row["known"] else None
+    row.update(result="mapped", keys=f"{keymap.keys[0].name}..{keymap.keys[-1].name}", count=len(keymap.keys),
+               numbered_by=getattr(keymap, "numbered_by", None), numbering=numbering, worst=worst,
+               phantoms=ghost, labelled_cs=len(centres))
+    row["pass"] = bool(numbering) and worst is not None and worst <= TOLERANCE and not ghost
+    return row
+
+
+def _write_overlay(folder: Path, label: dict, image, keymap) -> None:
+    from pianocam.calibration.overlay import draw_overlay
+
+    out = draw_overlay(image, keymap) if keymap is not None else image.copy()
+    for name, (x, y) in (label.get("c_centres") or {}).items():
+        cv2.drawMarker(out, (int(x), int(y)), (255, 0, 255), cv2.MARKER_CROSS, 14, 2)
+        cv2.putText(out, name, (int(x) - 10, int(y) - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 0, 255), 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(label["file"]).name.rsplit(".", 1)[0] + (f"@{label['frame']}" if label.get("frame") is not None else "")
+    cv2.imwrite(str(folder / f"{name or 'frame'}.png"), out)
+
+
+def _name(row: dict) -> str:
+    name = Path(row["file"]).name
+    if row.get("frame") is not None:
+        name += f"@{row['frame']}"
+    return name[:44]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--labels", default=str(ROOT / "tests/calibration/real_keyboards.json"))
+    ap.add_argument("--data", default=str(ROOT.parent / "shared/data"))
+    ap.add_argument("--only", help="frames whose file name contains this")
+    ap.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
+    ap.add_argument("--overlays", metavar="DIR", help="write each frame's overlay with the labelled C centres")
+    args = ap.parse_args(argv)
+    try:
+        labels = json.loads(Path(args.labels).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"calibration_real: cannot read {args.labels}: {err}", file=sys.stderr)
+        return 2
+    data = Path(args.data)
+    if not data.is_dir():
+        print(f"calibration_real: no data folder {data}", file=sys.stderr)
+        return 2
+    print(f"labels: {args.labels} ({labels.get('measured', 'no measured line')})\n")
+    rows = []
+    header = (f"{'frame':<44} {'use':>3} {'num?':>4} {'result':>7} {'keys':>10} {'n':>3} {'by':>13} "
+              f"{'numbering':>9} {'worst':>6} {'ghosts':>6}  pass / reason")
+    print(header)
+    print("-" * len(header))
+    for label in labels["images"]:
+        if args.only and args.only not in label["file"]:
+            continue
+        row = evaluate(label, read_frame(data, label), Path(args.overlays) if args.overlays else None)
+        rows.append(row)
+        base = (f"{_name(row):<44} {'yes' if row['usable'] else 'no':>3} {'yes' if row['known'] else 'no':>4} "
+                f"{row['result']:>7}")
+        if row["result"] != "mapped":
+            print(f"{base} {'':>10} {'':>3} {'':>13} {'':>9} {'':>6} {'':>6}  {row['reason'][:90]}")
+            continue
+        num = {True: "right", False: "WRONG", None: "-"}[row["numbering"]]
+        worst = f"{row['worst']:.2f}" if row["worst"] is not None else "-"
+        print(f"{base} {row['keys']:>10} {row['count']:>3} {str(row['numbered_by'] or '-'):>13} {num:>9} "
+              f"{worst:>6} {len(row['phantoms']):>6}  {'PASS' if row['pass'] else 'fail'}"
+              f"{' ' + ','.join(row['phantoms'][:4]) if row['phantoms'] else ''}")
+    print()
+    usable = [r for r in rows if r["usable"] and r["result"] != "missing"]
+    known = [r for r in usable if r["known"]]
+    for title, group in (("usable top-down frames", usable), ("... whose numbering the frame shows", known)):
+        mapped = [r for r in group if r["result"] == "mapped"]
+        right = [r for r in mapped if r["numbering"]]
+        within = [r for r in mapped if r["worst"] is not None and r["worst"] <= TOLERANCE]
+        ghosted = [r for r in mapped if r["phantoms"]]
+        passed = [r for r in group if r.get("pass")]
+        n = max(len(group), 1)
+        print(f"{title}: {len(group)}; mapped {len(mapped)} ({len(mapped) / n:.0%}), numbering right "
+              f"{len(right)}, all labelled keys within {TOLERANCE}: {len(within)}, with phantom keys "
+              f"{len(ghosted)}; pass {len(passed)} ({len(passed) / n:.0%})")
+    refused = [r for r in usable if r["result"] == "refused"]
+    reasons: dict[str, int] = {}
+    for r in refused:
+        key = r["reason"].split(":")[0] + ": " + r["reason"].split(":", 1)[1].strip()[:60]
+        reasons[key] = reasons.get(key, 0) + 1
+    for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        print(f"  refused x{n}: {reason}")
+    missing = [r for r in rows if r["result"] == "missing"]
+    if missing:
+        print(f"labels whose image is missing: {', '.join(r['file'] for r in missing)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
