@@ -11,9 +11,14 @@ logger = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video", required=True, help="video of the keyboard from above")
-    notes = parser.add_mutually_exclusive_group(required=True)
+    notes = parser.add_mutually_exclusive_group()
     notes.add_argument("--midi", help="the performance's MIDI file (note timing from it)")
-    notes.add_argument("--audio", help="the performance's audio (wav, flac, mp3): notes transcribed with basic-pitch")
+    notes.add_argument("--audio", help="the performance's audio (wav, flac, mp3, or a video's sound: mp4, mov, "
+                                       "mkv): notes transcribed with basic-pitch")
+    notes.add_argument("--vision", action="store_true", help="no MIDI, no sound: notes from the keys seen going "
+                                                             "down under a fingertip")
+    parser.epilog = ("With no --midi, --audio or --vision the notes come from the video's own soundtrack, "
+                     "when it has one. Which note source was used is said on stderr.")
     parser.add_argument("--keymap", help="keymap.json from `pianocam calibrate`; default: calibrate from the first frames")
     parser.add_argument("--first-c", help="for calibration: the leftmost C in view when neither keyboard end is")
     parser.add_argument("--offset", type=float, default=None,
@@ -48,12 +53,31 @@ def _calibrate(video: str, first_c: str | None):
     raise ValueError(f"could not calibrate from {video}: {error}")
 
 
-def _notes(args):
+SOURCE_WORDS = {"midi": "the MIDI file", "audio": "basic-pitch on the audio of",
+                "soundtrack": "basic-pitch on the video's soundtrack,", "vision": "the camera alone (keys seen going down),"}
+
+
+def _note_source(args) -> tuple[str, str]:
+    """(kind, path) of the notes: midi, audio (a sound file or a video's soundtrack) or vision."""
+    from ..notes.audio import has_soundtrack
+
     if args.midi:
+        return "midi", args.midi
+    if args.audio:
+        return "audio", args.audio
+    if args.vision:
+        return "vision", args.video
+    if has_soundtrack(args.video):
+        return "soundtrack", args.video
+    raise ValueError(f"{args.video} has no audio track to take notes from: give --midi, --audio or --vision")
+
+
+def _notes(kind: str, path: str):
+    if kind == "midi":
         from ..notes.midi import read_midi_notes
-        return read_midi_notes(args.midi)
-    from ..notes.audio import AudioFileSource
-    source = AudioFileSource(args.audio).open()
+        return read_midi_notes(path)
+    from ..notes.audio import audio_file_source
+    source = audio_file_source(path).open()
     notes = []
     try:
         while (due := source.poll(0.5)) is not None:
@@ -67,25 +91,36 @@ def run(args) -> int:
     from ..fingering.assign import assign_fingers, estimate_clock_offset
     from ..hands import HandTracker
     from ..keyboard import KeyMap
+    from ..sources import SourceError
     from ..sources.video import VideoFileSource
 
     try:
+        kind, path = _note_source(args)
         keymap = KeyMap.load(args.keymap) if args.keymap else _calibrate(args.video, args.first_c)
-        notes = _notes(args)
-    except (ValueError, OSError) as err:
+        notes = [] if kind == "vision" else _notes(kind, path)
+    except (ValueError, OSError, SourceError) as err:
         print(f"pianocam fingering: {err}", file=sys.stderr)
         return 2
     frames = []
+    detector = None
+    if kind == "vision":
+        from ..notes.vision import KeyPressDetector
+        detector = KeyPressDetector(keymap)
     with VideoFileSource(args.video, realtime=False) as source, HandTracker(model_complexity=args.complexity) as tracker:
         while (frame := source.read()) is not None:
             frames.append(tracker.process(frame.image, frame.index, frame.t))
-    offset = args.offset if args.offset is not None else estimate_clock_offset(notes, frames, keymap)
+            if detector is not None:
+                notes += detector.update(frame.image, frames[-1], frame.t)
+    print(f"pianocam fingering: notes from {SOURCE_WORDS[kind]} {path}: {len(notes)} notes", file=sys.stderr)
+    # Vision notes are timed by the frames themselves: no clock between them.
+    offset = args.offset if args.offset is not None else \
+        0.0 if kind == "vision" else estimate_clock_offset(notes, frames, keymap)
     logger.info("%d frames, %d notes, key map %d keys, note clock offset %+.3f s",
                 len(frames), len(notes), len(keymap.keys), offset)
     results = assign_fingers(notes, frames, keymap, clock_offset=offset)
     for r in results:
         line = {"pitch": r.note.pitch, "name": r.note.name, "onset": round(r.note.onset, 4), "hand": r.hand,
-                "finger": r.finger, "confidence": round(r.confidence, 3)}
+                "finger": r.finger, "confidence": round(r.confidence, 3), "source": r.note.source}
         print(json.dumps(line) if args.json else
               f"{line['onset']:8.3f}  {line['name']:4}  {line['hand'] or '?':5}  {line['finger'] or '?'}  "
               f"{line['confidence']:.2f}")
