@@ -89,6 +89,8 @@ ROOM_COMMANDS = (
      "latency, size and memory of every shipped model and backend, beside the papers' tables"),
     ("fingering", "pianocam.device.fingering.command",
      "fingers for every note of a recorded video with its MIDI or audio, as JSON lines"),
+    ("collect", "pianocam.device.fingering.collect",
+     "training clips for seed 003's finger-action network from a recording, the notes as teacher"),
     ("display", "pianocam.device.display_server", "serve the display page over HTTP for brokers that cannot serve files"),
 )
 

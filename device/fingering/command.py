@@ -9,7 +9,7 @@ import sys
 logger = logging.getLogger(__name__)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     parser.add_argument("--video", required=True, help="video of the keyboard from above")
     notes = parser.add_mutually_exclusive_group()
     notes.add_argument("--midi", help="the performance's MIDI file (note timing from it)")
@@ -24,7 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offset", type=float, default=None,
                         help="seconds the note clock runs ahead of the video; default: estimated from the data")
     parser.add_argument("--complexity", type=int, choices=(0, 1), default=1, help="MediaPipe model (default 1, full)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per note on stdout (the default "
+    # Offline a missed hand costs notes and a false one costs little: 0.2 finds the real Ode to Joy
+    # hand from its 5th frame instead of its 33rd (30/30 notes instead of 27/30), rendered 99.2 → 99.3 %
+    # (benchmarks/fingering_real.py --detection 0.2 against 0.5).
+    parser.add_argument("--min-detection", type=float, default=0.2, metavar="P",
+                        help="MediaPipe palm detector threshold (default 0.2; the unit's live tracker uses 0.5)")
+    if output:
+        parser.add_argument("--json", action="store_true", help="one JSON object per note on stdout (the default "
                                                             "prints a table)")
 
 
@@ -87,8 +93,19 @@ def _notes(kind: str, path: str):
     return notes
 
 
+def estimate_offset(args, kind: str, notes, frames, keymap) -> float:
+    """Seconds the note clock runs ahead of the video: given, or estimated for a separate file's notes.
+    Vision notes are timed by the frames themselves, and a soundtrack shares the picture's clock
+    (the container keeps them in step)."""
+    from ..fingering.assign import estimate_clock_offset
+
+    if args.offset is not None:
+        return args.offset
+    return 0.0 if kind in ("vision", "soundtrack") else estimate_clock_offset(notes, frames, keymap)
+
+
 def run(args) -> int:
-    from ..fingering.assign import assign_fingers, estimate_clock_offset
+    from ..fingering.assign import assign_fingers
     from ..hands import HandTracker
     from ..keyboard import KeyMap
     from ..sources import SourceError
@@ -106,15 +123,14 @@ def run(args) -> int:
     if kind == "vision":
         from ..notes.vision import KeyPressDetector
         detector = KeyPressDetector(keymap)
-    with VideoFileSource(args.video, realtime=False) as source, HandTracker(model_complexity=args.complexity) as tracker:
+    with VideoFileSource(args.video, realtime=False) as source, \
+            HandTracker(model_complexity=args.complexity, min_detection_confidence=args.min_detection) as tracker:
         while (frame := source.read()) is not None:
             frames.append(tracker.process(frame.image, frame.index, frame.t))
             if detector is not None:
                 notes += detector.update(frame.image, frames[-1], frame.t)
     print(f"pianocam fingering: notes from {SOURCE_WORDS[kind]} {path}: {len(notes)} notes", file=sys.stderr)
-    # Vision notes are timed by the frames themselves: no clock between them.
-    offset = args.offset if args.offset is not None else \
-        0.0 if kind == "vision" else estimate_clock_offset(notes, frames, keymap)
+    offset = estimate_offset(args, kind, notes, frames, keymap)
     logger.info("%d frames, %d notes, key map %d keys, note clock offset %+.3f s",
                 len(frames), len(notes), len(keymap.keys), offset)
     results = assign_fingers(notes, frames, keymap, clock_offset=offset)
