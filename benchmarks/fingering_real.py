@@ -11,7 +11,8 @@ cannot calibrate, from a key map marked by eye in tests/device/keymaps/. Notes c
 Each evidence rule (device/fingering/evidence.py: EvidenceRule) is scored on every real clip and on
 the rendered benchmark scenes of benchmarks/fingering.py (offline, MIDI notes; scenes and tracked
 hands cached by that benchmark), so a cue is kept only if it helps on real footage.
-Then vision-only notes (no MIDI, no sound) against the soundtrack's notes: precision, recall, F1.
+Then vision-only notes (no MIDI, no sound) against the soundtrack's notes (real) and the truth (rendered):
+precision, recall, F1 per detector (keys darkening, fingertip strokes, both).
 Usage: .venv/bin/python benchmarks/fingering_real.py [--data ../shared/data] [--scenes 10] [--rules all] [--detection 0.5]
 """
 from __future__ import annotations
@@ -134,7 +135,7 @@ def score(truth: list[dict], decided: list, tolerance: float = 0.05) -> dict:
 def rendered_figures(scenes: int, rules: dict, detection: float) -> dict[str, tuple[int, int]]:
     """Offline MIDI decoding on the cached rendered benchmark scenes, per rule: (right, notes)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from fingering import SETTINGS, first_frame, tracked_hands
+    from fingering import SETTINGS, tracked_hands
 
     from pianocam.device.notes.midi import read_midi_notes
     from pianocam.device.scene import SceneSpec
@@ -146,11 +147,7 @@ def rendered_figures(scenes: int, rules: dict, detection: float) -> dict[str, tu
                               cache_root() / "bench-scenes")
         truth = json.loads((folder / "truth.json").read_text())
         frames = tracked_hands(folder, truth["fps"], detection)
-        keymap, error = calibrate_frame(first_frame(folder), CalibrationConfig())
-        if keymap is None and "first-c" in error:
-            first_c = min((k for k in truth["keys"] if k["name"][0] == "C" and not k["black"] and k["visible"]
-                           and 0 <= k["center"][0] < truth["width"]), key=lambda k: k["midi"])["name"]
-            keymap, error = calibrate_frame(first_frame(folder), CalibrationConfig(first_c=first_c))
+        keymap = _rendered_keymap(folder, truth)
         notes = read_midi_notes(folder / "performance.mid")
         labelled = [{"midi": n["pitch"], "onset_s": n["onset"], "hand": n["hand"], "finger": n["finger"]}
                     for n in truth["notes"]]
@@ -170,19 +167,63 @@ def confusion_table(confusion: Counter) -> str:
     return "\n".join(lines)
 
 
-def vision_vs_soundtrack(clip: Path, frames: list, keymap: KeyMap, heard: list[NoteEvent], offset: float):
+def vision_notes(clip: Path, frames: list, keymap: KeyMap) -> dict[str, list[NoteEvent]]:
+    """Vision-only notes per detector: keys seen darkening, fingertips seen striking, and both."""
+    from pianocam.device.notes.strokes import StrokeDetector, merge_notes
     from pianocam.device.notes.vision import KeyPressDetector
 
-    detector = KeyPressDetector(keymap)
+    darkening, strokes = KeyPressDetector(keymap), StrokeDetector(keymap)
     capture = cv2.VideoCapture(str(clip))
-    seen = []
+    seen = {"keys darkening": [], "fingertip strokes": []}
     for hands in frames:
         ok, image = capture.read()
         if not ok:
             break
-        seen += detector.update(image, hands, hands.t)
-    truth = [(n.pitch, n.onset - offset) for n in heard]
-    return {tol: score_notes(truth, [(n.pitch, n.onset) for n in seen], tol) for tol in (0.1, 0.2)}
+        seen["keys darkening"] += darkening.update(image, hands, hands.t)
+        seen["fingertip strokes"] += strokes.update(hands, hands.t)
+    seen["both"] = merge_notes(seen["fingertip strokes"], seen["keys darkening"])
+    return seen
+
+
+def vision_rendered(scenes: int, detection: float) -> dict[str, list]:
+    """The same detectors on the rendered benchmark scenes against their truth (onsets within 100 ms)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fingering import SETTINGS, tracked_hands
+
+    from pianocam.device.scene import SceneSpec
+    from pianocam.device.sources.scene import cached_scene
+
+    totals: dict[str, list] = defaultdict(lambda: [0, 0, 0])
+    for seed, keys, piece, tilt, rotate in SETTINGS[:scenes]:
+        folder = cached_scene(SceneSpec(seed=seed, keys=keys, seconds=20.0, piece=piece, tilt=tilt, rotate=rotate),
+                              cache_root() / "bench-scenes")
+        truth = json.loads((folder / "truth.json").read_text())
+        keymap = _rendered_keymap(folder, truth)
+        if keymap is None:
+            continue
+        for name, notes in vision_notes(folder / "video.mp4", tracked_hands(folder, truth["fps"], detection),
+                                        keymap).items():
+            s = score_notes([(n["pitch"], n["onset"]) for n in truth["notes"]], [(n.pitch, n.onset) for n in notes],
+                            0.1)
+            totals[name] = [a + b for a, b in zip(totals[name], (s.truth, s.estimated, s.matched))]
+    return totals
+
+
+def _rendered_keymap(folder: Path, truth: dict):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fingering import first_frame
+
+    keymap, error = calibrate_frame(first_frame(folder), CalibrationConfig())
+    if keymap is None and "first-c" in error:
+        first_c = min((k for k in truth["keys"] if k["name"][0] == "C" and not k["black"] and k["visible"]
+                       and 0 <= k["center"][0] < truth["width"]), key=lambda k: k["midi"])["name"]
+        keymap, error = calibrate_frame(first_frame(folder), CalibrationConfig(first_c=first_c))
+    return keymap
+
+
+def f1_row(name: str, truth: int, estimated: int, matched: int) -> str:
+    p, r = matched / max(estimated, 1), matched / max(truth, 1)
+    return f"{name:22} {matched:>4}/{truth:<5} {estimated:>6} {p:>10.2f} {r:>7.2f} {2 * p * r / max(p + r, 1e-9):>5.2f}"
 
 
 def main() -> None:
@@ -233,7 +274,7 @@ def main() -> None:
             print(f"{name:32} {s['right']:>6}/{s['notes']:<5} {s_live['right']:>6}/{s_live['notes']:<5} "
                   f"{heard_cell:>12} {s['hand']:>3}/{s['notes']}")
         if heard:
-            vision_rows.append((clip.name, vision_vs_soundtrack(clip, frames, keymap, heard, offset)))
+            vision_rows.append((clip.name, heard, vision_notes(clip, frames, keymap)))
     rendered = rendered_figures(args.scenes, rules, args.detection) if args.scenes else {}
     print("\nall real clips (labels' notes, offline) beside the rendered scenes (MIDI, offline)")
     print(f"{'rule':32} {'real right':>14} {'real hand':>10} {'rendered right':>16}")
@@ -244,12 +285,17 @@ def main() -> None:
         print(f"{name:32} {r:>4}/{n:<4} {r / max(n, 1):>5.1%} {h / max(n, 1):>9.1%} {cell:>16}")
     first = next(iter(rules))
     print(f"\nconfusion by finger, real clips, rule '{first}' (rows: labelled finger)\n" + confusion_table(confusions[first]))
-    for name, scores in vision_rows:
-        for tol, s in scores.items():
-            print(f"\nvision-only notes vs the soundtrack's, {name}, onset within {tol * 1000:.0f} ms: "
-                  f"{s.matched}/{s.truth} found, {s.estimated} seen; precision {s.precision:.2f}, "
-                  f"recall {s.recall:.2f}, F1 {s.f1:.2f}")
-
+    header = f"{'detector':22} {'found':>10} {'seen':>6} {'precision':>10} {'recall':>7} {'F1':>5}"
+    for clip_name, heard, seen in vision_rows:
+        print(f"\nvision-only notes against the soundtrack's notes, {clip_name}, onsets within 100 ms\n{header}")
+        for name, notes in seen.items():
+            s = score_notes([(n.pitch, n.onset) for n in heard], [(n.pitch, n.onset) for n in notes], 0.1)
+            print(f1_row(name, s.truth, s.estimated, s.matched))
+    if args.scenes:
+        print(f"\nvision-only notes on the {args.scenes} rendered scenes against their truth, onsets within 100 ms"
+              f"\n{header}")
+        for name, (truth, estimated, matched) in vision_rendered(args.scenes, args.detection).items():
+            print(f1_row(name, truth, estimated, matched))
 
 if __name__ == "__main__":
     main()

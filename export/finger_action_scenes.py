@@ -2,7 +2,7 @@
 
 Each scene is its own hold-out group (the trainer holds out whole scenes). The leftmost C the
 installer would name is read from the scene's truth where neither keyboard end is in view.
-Usage: python -m pianocam.export.finger_action_scenes --out DIR [--seeds 201-210] [--seconds 12]
+Usage: python -m pianocam.export.finger_action_scenes --out DIR [--seeds 201-220] [--seconds 12]
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-PIECES = ("scales", "arpeggios", "mixed", "crossings", "chords")
+# No chords: their notes have no one finger to learn from (collect keeps notes a hand played alone).
+PIECES = ("scales", "arpeggios", "mixed", "crossings")
 
 
 def first_c(truth: dict) -> str:
@@ -23,7 +24,7 @@ def first_c(truth: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--seeds", default="201-210", help="first-last scene seed (default 201-210)")
+    parser.add_argument("--seeds", default="201-220", help="first-last scene seed (default 201-220)")
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--max-clips", type=int, default=80, help="positive clips per scene (default 80)")
     args = parser.parse_args()

@@ -16,7 +16,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-ALONE_S = 0.15      # a positive's hand struck no other note this close to it
+ALONE_S = 0.06      # a positive's hand struck no other note this close to it (a chord: no one finger)
 QUIET_S = 0.4       # a negative's hand struck no note this close to it
 
 

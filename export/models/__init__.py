@@ -37,9 +37,13 @@ def _finger_action(variant: str, size: str = "small") -> ModelSpec:
 
         torch.manual_seed(seed)
         model = fa.build(variant, size).eval()
+        architecture = {"variant": variant, "size": size, **fa.describe(model)}
+        if getattr(args, "weights", None):   # `pianocam train finger-action` hands its trained weights over
+            model.load_state_dict(torch.load(args.weights, weights_only=True))
+            return model.eval(), {"trained": True, "weights": "trained: pianocam train finger-action",
+                                  "architecture": architecture, "training": args.training, "metrics": args.metrics}
         return model, {"trained": False, "weights": f"untrained: torch.manual_seed({seed}) initialisation; "
-                       "architecture and export only, its outputs mean nothing yet",
-                       "architecture": {"variant": variant, "size": size, **fa.describe(model)}}
+                       "architecture and export only, its outputs mean nothing yet", "architecture": architecture}
 
     def representative(count: int, seed: int, args):
         from pianocam.export.scene_crops import fingertip_clips
