@@ -54,6 +54,27 @@ RULES = {
     "descent 1": EvidenceRule(descent=1.0),
     "descent 3": EvidenceRule(descent=3.0),
 }
+# Seed 003's network as more evidence (device/fingering/network.py), at these weights, where the
+# shipped model is trained.
+NETWORK = {"network ×0.5": 0.5, "network ×1": 1.0, "network ×2": 2.0}
+
+
+def network_model():
+    from pianocam.device.fingering import network
+    from pianocam.device.runtime import ManifestError, read_manifest
+
+    try:
+        return network.load() if read_manifest(network.MODEL).get("trained") else None
+    except ManifestError:
+        return None
+
+
+def decide(name, rules, notes, frames, keymap, offset, costs_of):
+    """Offline fingerings under one row: an evidence rule, or the network's cost at a weight."""
+    if name in NETWORK:
+        unit = costs_of()
+        return assign_fingers(notes, frames, keymap, offset, costs=[NETWORK[name] * c for c in unit])
+    return assign_fingers(notes, frames, keymap, offset, rule=rules[name])
 
 
 def tracked(clip: Path, detection: float = 0.5) -> list:
@@ -132,7 +153,7 @@ def score(truth: list[dict], decided: list, tolerance: float = 0.05) -> dict:
     return {"notes": len(truth), "hand": hand_ok, "right": right, "confusion": confusion}
 
 
-def rendered_figures(scenes: int, rules: dict, detection: float) -> dict[str, tuple[int, int]]:
+def rendered_figures(scenes: int, rules: dict, detection: float, model=None) -> dict[str, tuple[int, int]]:
     """Offline MIDI decoding on the cached rendered benchmark scenes, per rule: (right, notes)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from fingering import SETTINGS, tracked_hands
@@ -141,7 +162,10 @@ def rendered_figures(scenes: int, rules: dict, detection: float) -> dict[str, tu
     from pianocam.device.scene import SceneSpec
     from pianocam.device.sources.scene import cached_scene
 
-    totals = {name: [0, 0] for name in rules}
+    from pianocam.device.fingering.network import note_costs
+
+    names = list(rules) + (list(NETWORK) if model is not None else [])
+    totals = {name: [0, 0] for name in names}
     for seed, keys, piece, tilt, rotate in SETTINGS[:scenes]:
         folder = cached_scene(SceneSpec(seed=seed, keys=keys, seconds=20.0, piece=piece, tilt=tilt, rotate=rotate),
                               cache_root() / "bench-scenes")
@@ -151,8 +175,14 @@ def rendered_figures(scenes: int, rules: dict, detection: float) -> dict[str, tu
         notes = read_midi_notes(folder / "performance.mid")
         labelled = [{"midi": n["pitch"], "onset_s": n["onset"], "hand": n["hand"], "finger": n["finger"]}
                     for n in truth["notes"]]
-        for name, rule in rules.items():
-            s = score(labelled, assign_fingers(notes, frames, keymap, rule=rule) if keymap else [])
+        cache = {}
+
+        def costs_of():
+            if "c" not in cache:
+                cache["c"] = note_costs(model, str(folder / "video.mp4"), notes, frames, keymap)
+            return cache["c"]
+        for name in names:
+            s = score(labelled, decide(name, rules, notes, frames, keymap, 0.0, costs_of) if keymap else [])
             totals[name][0] += s["right"]
             totals[name][1] += s["notes"]
     return totals
@@ -236,10 +266,12 @@ def main() -> None:
     args = parser.parse_args()
     cv2.setNumThreads(1)
     labels = json.loads(LABELS.read_text())
-    rules = RULES if args.rules == "all" else {k: RULES[k] for k in args.rules.split(",")}
+    rules = RULES if args.rules == "all" else {k: RULES[k] for k in args.rules.split(",") if k in RULES}
+    model = network_model() if args.rules == "all" or any(k in NETWORK for k in args.rules.split(",")) else None
+    rows = list(rules) + (list(NETWORK) if model is not None else [])
     print(f"truth: {LABELS.relative_to(ROOT)} ({labels['measured']}); MediaPipe complexity 1, "
           f"min_detection_confidence {args.detection:g}")
-    real = {name: [0, 0, 0] for name in rules}      # right, hand right, notes
+    real = {name: [0, 0, 0] for name in rows}       # right, hand right, notes
     confusions = defaultdict(Counter)
     vision_rows = []
     for entry in labels["clips"]:
@@ -251,7 +283,7 @@ def main() -> None:
         keymap, how = keymap_for(clip)
         if keymap is None:
             print(f"{clip.name}: no key map ({how}); its {len(truth)} labelled notes count as wrong")
-            for name in rules:
+            for name in rows:
                 real[name][2] += len(truth)
             continue
         frames = tracked(clip, args.detection)
@@ -262,23 +294,32 @@ def main() -> None:
               f"key map {how}; {len(truth)} labelled notes; soundtrack: {len(heard)} notes, "
               "on the picture's clock")
         print(f"{'rule':32} {'labels':>12} {'labels-live':>12} {'soundtrack':>12} {'hand':>6}")
-        for name, rule in rules.items():
-            s = score(truth, assign_fingers(given, frames, keymap, rule=rule))
-            s_live = score(truth, live(given, frames, keymap, rule))
-            s_heard = score(truth, assign_fingers(heard, frames, keymap, offset, rule=rule)) if heard else None
+        from pianocam.device.fingering.network import note_costs
+
+        cache = {}
+
+        def costs_of(notes, key):
+            return lambda: cache.setdefault(key, note_costs(model, str(clip), notes, frames, keymap, offset))
+        for name in rows:
+            rule = rules.get(name, DEFAULT_RULE)
+            s = score(truth, decide(name, rules, given, frames, keymap, 0.0, costs_of(given, "labels")))
+            s_live = score(truth, live(given, frames, keymap, rule)) if name in rules else None
+            s_heard = score(truth, decide(name, rules, heard, frames, keymap, offset, costs_of(heard, "heard"))) \
+                if heard else None
             real[name][0] += s["right"]
             real[name][1] += s["hand"]
             real[name][2] += s["notes"]
             confusions[name] += s["confusion"]
             heard_cell = f"{s_heard['right']}/{s_heard['notes']}" if s_heard else "-"
-            print(f"{name:32} {s['right']:>6}/{s['notes']:<5} {s_live['right']:>6}/{s_live['notes']:<5} "
+            live_cell = f"{s_live['right']}/{s_live['notes']}" if s_live else "-"
+            print(f"{name:32} {s['right']:>6}/{s['notes']:<5} {live_cell:>12} "
                   f"{heard_cell:>12} {s['hand']:>3}/{s['notes']}")
         if heard:
             vision_rows.append((clip.name, heard, vision_notes(clip, frames, keymap)))
-    rendered = rendered_figures(args.scenes, rules, args.detection) if args.scenes else {}
+    rendered = rendered_figures(args.scenes, rules, args.detection, model) if args.scenes else {}
     print("\nall real clips (labels' notes, offline) beside the rendered scenes (MIDI, offline)")
     print(f"{'rule':32} {'real right':>14} {'real hand':>10} {'rendered right':>16}")
-    for name in rules:
+    for name in rows:
         r, h, n = real[name]
         rr = rendered.get(name)
         cell = f"{rr[0] / rr[1]:.1%} of {rr[1]}" if rr else "-"

@@ -61,8 +61,13 @@ def _motion(frames: list[Hands], times: np.ndarray, t: float, keymap: KeyMap, ru
 
 
 def assign_fingers(notes: list[NoteEvent], frames: list[Hands], keymap: KeyMap,
-                   clock_offset: float = 0.0, rule: EvidenceRule = DEFAULT_RULE) -> list[Fingering]:
-    """Decode every note of a performance. A note's onset minus clock_offset is its frame time."""
+                   clock_offset: float = 0.0, rule: EvidenceRule = DEFAULT_RULE,
+                   costs: list[np.ndarray] | None = None) -> list[Fingering]:
+    """Decode every note of a performance. A note's onset minus clock_offset is its frame time.
+    costs: per note (in the order given), (2, 5) more evidence cost per hand and finger (seed 003's network)."""
+    if costs is not None:
+        order = sorted(range(len(notes)), key=lambda i: (notes[i].onset, notes[i].pitch))
+        notes, costs = [notes[i] for i in order], [costs[i] for i in order]
     notes = sorted(notes, key=lambda n: (n.onset, n.pitch))
     frames = smoothed(sorted(frames, key=lambda h: h.t), rule.smooth)
     times = np.array([h.t for h in frames])
@@ -74,7 +79,7 @@ def assign_fingers(notes: list[NoteEvent], frames: list[Hands], keymap: KeyMap,
             extra.append(np.zeros((2, 5)))
         else:
             ev = note_evidence(_window(frames, times, t), keymap, note.pitch, rule)
-            extra.append(_motion(frames, times, t, keymap, rule))
+            extra.append(_motion(frames, times, t, keymap, rule) + (0.0 if costs is None else costs[len(extra)]))
         evidence.append(ev)
         hands.append(_choose_hand(ev))
     results: list[Fingering | None] = [None] * len(notes)

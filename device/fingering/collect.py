@@ -1,7 +1,8 @@
 """`pianocam collect`: training clips for seed 003's network from a recording, with the notes as teacher.
 
 Every note the decoder gives a finger with high confidence (and that its hand played alone) becomes a
-12-frame hand-crop clip labelled by that finger; stretches where a hand struck nothing become
+12-frame clip centred on that fingertip, labelled by the finger; the same moment centred on the
+neighbouring fingertips (which did not press) and stretches where a hand struck nothing become
 clips labelled none. The crops stay in --out on the machine that made them.
 """
 from __future__ import annotations
@@ -48,37 +49,40 @@ def truth_fingers(path: str, video: str) -> list[tuple[int, float, str, int]]:
 
 
 def choose_clips(results, frames, offset: float, min_confidence: float, negatives: float, max_clips: int):
-    """(reference frame index, side, teacher label 0-5, note or None) for positives then negatives."""
+    """(reference frame, side, centre finger, teacher label 0-5, note index or -1): each kept note's
+    pressing finger, its neighbours at the same moment (none), then quiet moments (none)."""
     times = np.array([h.t for h in frames])
     onsets = {side: np.array([r.note.onset - offset for r in results if r.hand == side]) for side in ("left", "right")}
-    chosen = []
-    for r in results:
-        if r.finger is None or r.confidence < min_confidence:
+    chosen, kept = [], 0
+    for n, r in enumerate(results):
+        if r.finger is None or r.confidence < min_confidence or kept >= max_clips:
             continue
         t = r.note.onset - offset
         if np.sum(np.abs(onsets[r.hand] - t) < ALONE_S) > 1:
-            continue  # a chord or a fast run: which finger moved is not one answer
-        chosen.append((int(np.argmin(np.abs(times - t))), r.hand, r.finger, r))
-    chosen = chosen[:max_clips]
+            continue  # a chord: more than one finger went down
+        ref = int(np.argmin(np.abs(times - t)))
+        kept += 1
+        chosen.append((ref, r.hand, r.finger, r.finger, n))
+        chosen += [(ref, r.hand, f, 0, n) for f in (r.finger - 1, r.finger + 1) if 1 <= f <= 5]
     quiet = [(i, side) for side in ("left", "right") for i, h in enumerate(frames)
              if h.side(side) is not None and not np.any(np.abs(onsets[side] - h.t) < QUIET_S)]
-    want = int(round(negatives * len(chosen)))
+    want = int(round(negatives * kept))
     if quiet and want:
         picks = np.linspace(0, len(quiet) - 1, min(want, len(quiet))).round().astype(int)
-        chosen += [(quiet[p][0], quiet[p][1], 0, None) for p in sorted(set(picks))]
+        chosen += [(quiet[p][0], quiet[p][1], 1 + p % 5, 0, -1) for p in sorted(set(picks))]
     return chosen
 
 
 def cut_clips(video: str, frames, chosen, keymap) -> np.ndarray:
-    """(N, 12, 128, 128, 3) uint8 BGR crops, reading the video once."""
+    """(N, 12, 128, 128, 3) uint8 BGR crops for (reference frame, side, finger, ...) rows, reading the video once."""
     from ..sources.video import VideoFileSource
     from .crops import FRAMES, SIZE, clip_frames, crop, crop_box
 
     out = np.zeros((len(chosen), FRAMES, SIZE, SIZE, 3), np.uint8)
-    boxes = [crop_box(frames[ref], side, keymap.white_key_width_px) for ref, side, _, _ in chosen]
+    boxes = [crop_box(frames[c[0]], c[1], c[2], keymap.white_key_width_px) for c in chosen]
     wanted: dict[int, list[tuple[int, int]]] = {}
-    for n, (ref, _, _, _) in enumerate(chosen):
-        for slot, index in enumerate(clip_frames(ref)):
+    for n, c in enumerate(chosen):
+        for slot, index in enumerate(clip_frames(c[0])):
             wanted.setdefault(min(max(index, 0), len(frames) - 1), []).append((n, slot))
     with VideoFileSource(video, realtime=False) as source:
         index = 0
@@ -116,34 +120,35 @@ def run(args) -> int:
     results = assign_fingers(notes, frames, keymap, clock_offset=offset)
     chosen = choose_clips(results, frames, offset, args.min_confidence, args.negatives, args.max_clips)
     clips = cut_clips(args.video, frames, chosen, keymap)
-    true_finger = np.full(len(chosen), -1)
+    labels = np.array([c[3] for c in chosen], dtype=np.int64)
+    note_index = np.array([c[4] for c in chosen], dtype=np.int64)
+    true_finger = np.full(len(chosen), -1)      # the truth's label for each clip, -1 where unknown
     if truth is not None:
         from ..notes.evaluate import match_notes
 
-        positives = [(n, c[3]) for n, c in enumerate(chosen) if c[3] is not None]
-        pairs = match_notes([(p, t) for p, t, _, _ in truth], [(r.note.pitch, r.note.onset) for _, r in positives])
-        for i, j in pairs:
-            true_finger[positives[j][0]] = truth[i][3] if truth[i][2] == positives[j][1].hand else -1
-        true_finger[[n for n, c in enumerate(chosen) if c[3] is None]] = 0
+        pairs = dict(match_notes([(r.note.pitch, r.note.onset) for r in results], [(p, t) for p, t, _, _ in truth]))
+        for k, c in enumerate(chosen):
+            if c[4] < 0:
+                true_finger[k] = 0
+            elif c[4] in pairs and truth[pairs[c[4]]][2] == c[1]:
+                true_finger[k] = c[2] if truth[pairs[c[4]]][3] == c[2] else 0
     name = args.name or Path(args.video).stem
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / f"{name}.npz", frames=clips, labels=np.array([c[2] for c in chosen]),
-                        truth=true_finger, side=np.array([c[1] for c in chosen]),
-                        onset=np.array([c[3].note.onset if c[3] else frames[c[0]].t for c in chosen]),
-                        pitch=np.array([c[3].note.pitch if c[3] else -1 for c in chosen]),
-                        confidence=np.array([c[3].confidence if c[3] else 1.0 for c in chosen]))
-    positives = sum(c[3] is not None for c in chosen)
+    np.savez_compressed(out / f"{name}.npz", frames=clips, labels=labels, truth=true_finger, note=note_index,
+                        side=np.array([c[1] for c in chosen]), finger=np.array([c[2] for c in chosen]),
+                        onset=np.array([results[c[4]].note.onset if c[4] >= 0 else frames[c[0]].t for c in chosen]),
+                        confidence=np.array([results[c[4]].confidence if c[4] >= 0 else 1.0 for c in chosen]))
+    positives = int((labels > 0).sum())
     meta = {"name": name, "group": args.group or name, "video": str(args.video), "notes": kind,
             "note_source": str(path), "clock_offset": round(offset, 4), "min_confidence": args.min_confidence,
             "positives": positives, "negatives": len(chosen) - positives, "notes_decoded": len(results),
-            "clip": "12 frames, onset frame 4th from last; 128x128 BGR uint8, a square 6 white keys wide over "
-                    "the hand's fingertips at the onset (device/fingering/crops.py)",
+            "clip": "12 frames, the onset 4th from last; 128x128 BGR uint8, a square 1.6 white keys wide centred on "
+                    "one fingertip at the onset (device/fingering/crops.py); label: that finger if it struck, else 0",
             "truth": args.truth}
     if truth is not None:
-        known = true_finger[:positives] >= 0
-        meta["teacher_agrees_with_truth"] = round(float(np.mean(
-            true_finger[:positives][known] == np.array([c[2] for c in chosen[:positives]])[known])), 4) \
+        known = true_finger >= 0
+        meta["teacher_agrees_with_truth"] = round(float(np.mean(true_finger[known] == labels[known])), 4) \
             if known.any() else None
     (out / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta))

@@ -15,8 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     notes.add_argument("--midi", help="the performance's MIDI file (note timing from it)")
     notes.add_argument("--audio", help="the performance's audio (wav, flac, mp3, or a video's sound: mp4, mov, "
                                        "mkv): notes transcribed with basic-pitch")
-    notes.add_argument("--vision", action="store_true", help="no MIDI, no sound: notes from the keys seen going "
-                                                             "down under a fingertip")
+    notes.add_argument("--vision", nargs="?", const="strokes", choices=("strokes", "keys", "both"),
+                       help="no MIDI, no sound: notes from the camera alone: fingertips seen striking (strokes, the "
+                            "default: real footage F1 0.75), keys seen darkening (keys: rendered F1 0.96, real 0.10), "
+                            "or both (benchmarks/fingering_real.py)")
     parser.epilog = ("With no --midi, --audio or --vision the notes come from the video's own soundtrack, "
                      "when it has one. Which note source was used is said on stderr.")
     parser.add_argument("--keymap", help="keymap.json from `pianocam calibrate`; default: calibrate from the first frames")
@@ -60,7 +62,7 @@ def _calibrate(video: str, first_c: str | None):
 
 
 SOURCE_WORDS = {"midi": "the MIDI file", "audio": "basic-pitch on the audio of",
-                "soundtrack": "basic-pitch on the video's soundtrack,", "vision": "the camera alone (keys seen going down),"}
+                "soundtrack": "basic-pitch on the video's soundtrack,", "vision": "the camera alone,"}
 
 
 def _note_source(args) -> tuple[str, str]:
@@ -119,17 +121,26 @@ def run(args) -> int:
         print(f"pianocam fingering: {err}", file=sys.stderr)
         return 2
     frames = []
-    detector = None
+    strokes = keys = None
     if kind == "vision":
+        from ..notes.strokes import StrokeDetector
         from ..notes.vision import KeyPressDetector
-        detector = KeyPressDetector(keymap)
+        strokes = StrokeDetector(keymap) if args.vision in ("strokes", "both") else None
+        keys = KeyPressDetector(keymap) if args.vision in ("keys", "both") else None
+    seen = {"strokes": [], "keys": []}
     with VideoFileSource(args.video, realtime=False) as source, \
             HandTracker(model_complexity=args.complexity, min_detection_confidence=args.min_detection) as tracker:
         while (frame := source.read()) is not None:
             frames.append(tracker.process(frame.image, frame.index, frame.t))
-            if detector is not None:
-                notes += detector.update(frame.image, frames[-1], frame.t)
-    print(f"pianocam fingering: notes from {SOURCE_WORDS[kind]} {path}: {len(notes)} notes", file=sys.stderr)
+            if strokes is not None:
+                seen["strokes"] += strokes.update(frames[-1], frame.t)
+            if keys is not None:
+                seen["keys"] += keys.update(frame.image, frames[-1], frame.t)
+    if kind == "vision":
+        from ..notes.strokes import merge_notes
+        notes = merge_notes(seen["strokes"], seen["keys"])
+    how = f" ({args.vision})" if kind == "vision" else ""
+    print(f"pianocam fingering: notes from {SOURCE_WORDS[kind]} {path}{how}: {len(notes)} notes", file=sys.stderr)
     offset = estimate_offset(args, kind, notes, frames, keymap)
     logger.info("%d frames, %d notes, key map %d keys, note clock offset %+.3f s",
                 len(frames), len(notes), len(keymap.keys), offset)

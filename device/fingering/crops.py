@@ -1,8 +1,10 @@
-"""Hand-crop clips for seed 003's network: 12 frames around a moment, one square fixed over the hand's fingertips.
+"""Fingertip-crop clips for seed 003's network: 12 frames around a moment, one square fixed over one fingertip.
 
-The square is fixed for the whole clip (where the fingertips were at its reference frame) so the
-pressing finger's motion shows against the keys, and sized in white-key widths, so a close-up and a
-whole-keyboard view give crops of the same scale (resized to 128×128).
+The network pools its features over the whole crop, so it cannot tell where in a crop something
+moved: each clip is centred on one candidate fingertip and the network says whether that finger
+struck (and which finger it looks like) or not. The square is fixed for the whole clip (where the
+tip was at the reference frame) so the finger's motion shows against the keys, and sized in
+white-key widths, so a close-up and a whole-keyboard view give crops of the same scale.
 """
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ import numpy as np
 from ..hands import FINGERTIPS, Hands
 
 FRAMES, SIZE = 12, 128
+SCHEMA = "fingertip-crops-v2/12x128"   # the feature schema a model trained on these clips declares
 # The clip ends this many frames after the reference frame (the onset): the finger moves in the
 # frames before the sound (labelled real clip: the motion peaks ~2 frames, 65 ms, before it).
 AFTER = 3
-SPAN_KEYS = 6.0   # side of the square in white-key widths: five fingers and a key either side
+# Side of the square in white-key widths: the finger and its key, its neighbours (a key away) mostly
+# outside, since the network cannot tell where in its crop a motion was.
+SPAN_KEYS = 1.6
 
 
 def clip_frames(reference: int) -> range:
@@ -23,13 +28,12 @@ def clip_frames(reference: int) -> range:
     return range(reference - (FRAMES - 1 - AFTER), reference + AFTER + 1)
 
 
-def crop_box(hands: Hands, side: str, key_width_px: float) -> tuple[float, float, float] | None:
-    """(centre x, centre y, side) in pixels of the square over one hand's fingertips; None if unseen."""
+def crop_box(hands: Hands, side: str, finger: int, key_width_px: float) -> tuple[float, float, float] | None:
+    """(centre x, centre y, side) in pixels of the square over one fingertip (1-5); None if the hand is unseen."""
     hand = hands.side(side)
     if hand is None:
         return None
-    tips = hand.landmarks[list(FINGERTIPS.values()), :2]
-    cx, cy = tips.mean(axis=0)
+    cx, cy = hand.landmarks[FINGERTIPS[finger], :2]
     return float(cx), float(cy), SPAN_KEYS * key_width_px
 
 

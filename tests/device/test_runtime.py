@@ -154,9 +154,9 @@ def test_finger_action_of_another_crop_size_is_refused(tmp_path, fmt):
 def test_json_that_disagrees_with_the_embedded_manifest_is_refused(tmp_path):
     path = _copy_any(tmp_path, "finger_action", "int8", "onnx")
     manifest = json.loads(path.read_text())
-    manifest["features"]["schema"] = "fingertip-crops-v2/12x128"   # edited by hand, graph unchanged
+    manifest["features"]["schema"] = "fingertip-crops-v3/12x128"   # edited by hand, graph unchanged
     path.write_text(json.dumps(manifest))
-    with pytest.raises(ManifestError, match="embedded-manifest mismatch.*fingertip-crops-v1"):
+    with pytest.raises(ManifestError, match="embedded-manifest mismatch.*fingertip-crops-v2"):
         load_model(path)
 
 

@@ -1,14 +1,13 @@
 """Vision-only notes from fingertip strokes: constructed hands, and the real Ode to Joy close-up against its labels."""
 import json
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pianocam.device.hands import Hand, Hands, HandTracker
+from pianocam.device.hands import Hand, Hands
 from pianocam.device.keyboard import build_keymap, key_span
-from pianocam.device.notes.evaluate import score_notes
+from pianocam.device.notes.evaluate import match_notes, score_notes
 from pianocam.device.notes.strokes import KNUCKLES, PADS, TIPS, StrokeDetector, merge_notes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,23 +63,20 @@ def test_merge_keeps_one_note_per_key_and_moment(keymap):
 
 
 @pytest.mark.skipif(not CLIP.exists(), reason="../shared/data (the real clips) is not here")
-def test_real_close_up_strokes_against_the_labelled_notes(tmp_path):
-    import cv2
-
-    from pianocam.device.calibrate_live import calibrate_frame
-    from pianocam.device.config import CalibrationConfig
-    from pianocam.device.sources.video import VideoFileSource
+def test_vision_only_fingering_of_the_real_close_up(capsys):
+    from pianocam.device.cli import main
 
     labels = json.loads((ROOT / "tests/device/fingering_real.json").read_text())
     notes = next(c for c in labels["clips"] if c["file"].endswith(CLIP.name))["notes"]
-    ok, first = cv2.VideoCapture(str(CLIP)).read()
-    keymap, error = calibrate_frame(first, CalibrationConfig(first_c="C4"))
-    assert keymap is not None, error
-    detector, seen = StrokeDetector(keymap), []
-    with VideoFileSource(str(CLIP), realtime=False) as source, \
-            HandTracker(model_complexity=1, min_detection_confidence=0.2) as tracker:
-        while (frame := source.read()) is not None:
-            seen += detector.update(tracker.process(frame.image, frame.index, frame.t), frame.t)
-    s = score_notes([(n["midi"], n["onset_s"]) for n in notes], [(n.pitch, n.onset) for n in seen], 0.1)
-    # Measured (benchmarks/fingering_real.py): 20/30 found, 26 seen, F1 0.71. The keys' darkening alone: F1 0.10.
+    assert main(["fingering", "--video", str(CLIP), "--vision", "--first-c", "C4", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "notes from the camera alone" in captured.err and "(strokes)" in captured.err
+    seen = [json.loads(line) for line in captured.out.splitlines()]
+    assert seen and all(n["source"] == "vision" for n in seen)
+    truth = [(n["midi"], n["onset_s"]) for n in notes]
+    s = score_notes(truth, [(n["pitch"], n["onset"]) for n in seen], 0.1)
+    # Measured (benchmarks/fingering_real.py): 21/30 found, 26 seen, F1 0.75; the keys' darkening alone: F1 0.10.
     assert s.f1 >= 0.6, s
+    pairs = match_notes(truth, [(n["pitch"], n["onset"]) for n in seen], 0.1)
+    right = sum(seen[j]["finger"] == notes[i]["finger"] and seen[j]["hand"] == "right" for i, j in pairs)
+    assert right >= 0.9 * len(pairs), (right, len(pairs))
