@@ -105,7 +105,7 @@ def train(sets: list[dict], holdout: list[str], epochs: int, seed: int, batch: i
             loss.backward()
             optimiser.step()
             schedule.step()
-            total += float(loss) * len(index)
+            total += float(loss.detach()) * len(index)
         history.append({"epoch": epoch + 1, "loss": round(total / len(labels), 4),
                         "seconds": round(time.perf_counter() - began, 1)})
         logger.info("epoch %d: loss %.4f (%.0f s)", epoch + 1, history[-1]["loss"], history[-1]["seconds"])
