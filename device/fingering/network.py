@@ -12,7 +12,7 @@ from ..notes import NoteEvent
 from .crops import FRAMES, SCHEMA, SIZE, normalise
 from .evidence import SIDES
 
-MODEL = Path(__file__).resolve().parents[2] / "models" / "finger_action" / "finger_action.int8.json"
+MODEL = Path(__file__).resolve().parents[2] / "models" / "finger_action" / "finger_action.fp32.json"
 
 
 def load(path: Path = MODEL):
