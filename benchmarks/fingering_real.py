@@ -13,7 +13,8 @@ the rendered benchmark scenes of benchmarks/fingering.py (offline, MIDI notes; s
 hands cached by that benchmark), so a cue is kept only if it helps on real footage.
 Then vision-only notes (no MIDI, no sound) against the soundtrack's notes (real) and the truth (rendered):
 precision, recall, F1 per detector (keys darkening, fingertip strokes, both).
-Usage: .venv/bin/python benchmarks/fingering_real.py [--data ../shared/data] [--scenes 10] [--rules all] [--detection 0.5]
+Usage: .venv/bin/python benchmarks/fingering_real.py [--data ../shared/data] [--scenes 10] [--rules all]
+       [--detection 0.2] [--vision-scenes 0]
 """
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def tracked(clip: Path, detection: float = 0.5) -> list:
     from pianocam.device.sources.video import VideoFileSource
 
     frames = []
-    with VideoFileSource(str(clip), realtime=False) as source, HandTracker(model_complexity=1, min_detection_confidence=detection) as tracker:
+    with VideoFileSource(str(clip), realtime=False) as source, \
+            HandTracker(model_complexity=1, min_detection_confidence=detection) as tracker:
         while (frame := source.read()) is not None:
             frames.append(tracker.process(frame.image, frame.index, frame.t))
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -331,7 +333,8 @@ def main() -> None:
         cell = f"{rr[0] / rr[1]:.1%} of {rr[1]}" if rr else "-"
         print(f"{name:32} {r:>4}/{n:<4} {r / max(n, 1):>5.1%} {h / max(n, 1):>9.1%} {cell:>16}")
     first = next(iter(rules))
-    print(f"\nconfusion by finger, real clips, rule '{first}' (rows: labelled finger)\n" + confusion_table(confusions[first]))
+    print(f"\nconfusion by finger, real clips, rule '{first}' (rows: labelled finger)\n"
+          + confusion_table(confusions[first]))
     header = f"{'detector':22} {'found':>10} {'seen':>6} {'precision':>10} {'recall':>7} {'F1':>5}"
     for clip_name, heard, seen in vision_rows:
         print(f"\nvision-only notes against the soundtrack's notes, {clip_name}, onsets within 100 ms\n{header}")

@@ -1,4 +1,4 @@
-"""Audio note sources: an audio file, a video's soundtrack or a microphone, transcribed by basic-pitch on a worker thread."""
+"""Audio note sources: a sound file, a video's soundtrack or a microphone, transcribed by basic-pitch."""
 from __future__ import annotations
 
 import logging

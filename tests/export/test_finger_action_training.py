@@ -28,7 +28,8 @@ def recording(folder: Path, name: str, notes: int, seed: int) -> None:
             labels.append(label)
             note.append(n)
     labels = np.array(labels)
-    np.savez_compressed(folder / f"{name}.npz", frames=np.array(frames), labels=labels, truth=labels, note=np.array(note))
+    np.savez_compressed(folder / f"{name}.npz", frames=np.array(frames), labels=labels, truth=labels,
+                        note=np.array(note))
     (folder / f"{name}.json").write_text(json.dumps({"name": name, "group": name, "positives": notes,
                                                      "negatives": 2 * notes, "notes": "midi"}))
 
