@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pianocam set-up on Debian, Ubuntu or Raspberry Pi OS.
 #   ./setup.sh          create .venv with the unit's dependencies, then run the demo (30 s)
-#   ./setup.sh test     also install what the tests need (mosquitto, fluidsynth, a soundfont), run the suite
+#   ./setup.sh test     also install what the tests need (mosquitto, fluidsynth, a soundfont, postgresql), run the suite
 #   ./setup.sh venv     only create or update .venv
 #   ./setup.sh export   create .venv-export, the workstation environment (torch, ONNX, TFLite)
 # Two environments because mediapipe 0.10 needs numpy<2 and the export tools bring numpy 2.
@@ -68,7 +68,7 @@ case "${1:-demo}" in
     export)
         export_venv ;;
     test)
-        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd ffmpeg chromium fonts-dejavu-core
+        apt_install mosquitto fluidsynth timgm6mb-soundfont openssl systemd ffmpeg chromium fonts-dejavu-core postgresql
         unit_venv
         shift || true
         # The unit's suite runs in .venv; the workstation's (tests/export) in .venv-export.

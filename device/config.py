@@ -107,6 +107,7 @@ class MqttConfig:
     keepalive: int = _doc("seconds between keep-alive pings", 30)
     base_topic: str = _doc("topic prefix; messages go to <base_topic>/<unit_id>/...", "pianocam")
     publish_hands: bool = _doc("also publish every frame's landmarks on the hands debug topic", False)
+    home_assistant: bool = _doc("announce the unit to Home Assistant (MQTT discovery under homeassistant/)", False)
 
 
 @dataclass

@@ -21,13 +21,14 @@ class Route:
     journalled: bool
 
 
-# Events (note, technique, skill) are journalled so a broker outage loses none of them;
+# Events (note, technique, skill, report) are journalled so a broker outage loses none of them;
 # state (status, session, metrics, calibration) is retained and re-published on connect instead.
 ROUTES: dict[str, Route] = {
     "status": Route("status", True, 1, False),
     "note": Route("note", False, 1, True),
     "technique": Route("technique", False, 1, True),
     "skill": Route("skill", False, 1, True),
+    "report": Route("report", False, 1, True),
     "session": Route("session", True, 1, False),
     "calibration": Route("calibration", True, 1, False),
     "metrics": Route("metrics", True, 0, False),

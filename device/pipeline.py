@@ -65,6 +65,8 @@ class Pipeline:
         self.assigner = assigner or FingerAssigner(None)
         self.session = Session()
         self._session_dirty = True
+        # A practice session (pianocam.practice.live.PracticeSession) adds expected and verdict to each note.
+        self.practice = None
         # Called with the first frame's image (and later ones until it returns True), and again
         # after request_calibration().
         self.on_first_frame: Callable[[object], bool] | None = None
@@ -149,13 +151,18 @@ class Pipeline:
         for body in estimates:
             self.emit("technique", body)
         for fingering in fingerings:
-            self.emit("note", fingering.to_message())
-            self.session.add(fingering)
-            self.progress.notes += 1
-            self._session_dirty = True
+            self._emit_note(fingering)
         if self.publish_hands and hands.frame_index >= 0:
             self.emit("hands", {"frame": hands.frame_index, "t": hands.t, "width": hands.width,
                                 "height": hands.height, "hands": [h.to_message() for h in hands.hands]})
+
+    def _emit_note(self, fingering) -> None:
+        message = fingering.to_message()
+        for body in self.practice.judge(message) if self.practice is not None else [message]:
+            self.emit("note", body)
+        self.session.add(fingering)
+        self.progress.notes += 1
+        self._session_dirty = True
 
     def request_calibration(self) -> None:
         """Calibrate again on the next frame (cmd/recalibrate)."""
@@ -163,8 +170,8 @@ class Pipeline:
         self._calibrate_at = 0.0
         self._calibrate_retry = 0.5
 
-    def new_session(self) -> dict:
-        self.session = Session()
+    def new_session(self, student: str | None = None) -> dict:
+        self.session = Session(student=student)
         self._session_dirty = True
         return self.session.summary()
 
@@ -175,13 +182,8 @@ class Pipeline:
 
     def flush(self) -> None:
         """Decide the notes still waiting for frames (the stream has ended) and publish them."""
-        fingerings = self.assigner.flush()
-        for fingering in fingerings:
-            self.emit("note", fingering.to_message())
-            self.session.add(fingering)
-            self.progress.notes += 1
-        if fingerings:
-            self._session_dirty = True
+        for fingering in self.assigner.flush():
+            self._emit_note(fingering)
 
     def metrics(self) -> dict:
         return {"fps": self.timer.fps(), "frames": self.progress.frames,

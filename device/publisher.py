@@ -10,6 +10,7 @@ from typing import Callable
 import paho.mqtt.client as mqtt
 
 from .config import Config
+from .home_assistant import discovery
 from .journal import Entry, Journal
 from .messages import ROUTES, decode, encode, envelope, topic_for
 
@@ -252,6 +253,9 @@ class Publisher:
             self._republish.clear()
             online = envelope(self.unit_id, self.journal.next_seq(), self._online())
             self._publish(self.topic("status"), encode(online), 1, True)
+            if self.config.mqtt.home_assistant:  # off by default: a student's home, not a school
+                for topic, entity in discovery(self.base, self.unit_id, self._status.get("room") or ""):
+                    self._publish(topic, encode(entity), 1, True)
             with self._retained_lock:
                 current = self._connection  # read once: a reconnect meanwhile asks for its own round
                 for kind, (payload, connection) in self._retained.items():

@@ -18,6 +18,8 @@ class Session:
     per_finger: dict = field(default_factory=lambda: {"left": {str(f): 0 for f in range(1, 6)},
                                                       "right": {str(f): 0 for f in range(1, 6)}})
     last_note_at: float | None = None
+    student: str | None = None  # the name the school chose, from cmd/start_session {"student": ...}
+    practice: object = None  # a PracticeSession: its running score joins the summary
 
     def add(self, fingering) -> None:
         self.notes += 1
@@ -33,4 +35,5 @@ class Session:
     def summary(self) -> dict:
         return {"active": self.active, "started": utc_timestamp(self.started), "notes": self.notes,
                 "per_finger": self.per_finger, "unknown_share": self.unknown / self.notes if self.notes else 0.0,
-                "playing": self.playing()}
+                "playing": self.playing(), **({"student": self.student} if self.student else {}),
+                **({"practice": self.practice.running()} if self.practice is not None else {})}

@@ -267,14 +267,40 @@ class Unit:
         return {"queued": True}
 
     def _cmd_start_session(self, name: str, request: dict) -> dict:
-        return {"session": self.pipeline.new_session()}
+        """A new session; with {"exercise": NAME} or {"score": PATH} (tempo, hands, passage) a practice one."""
+        from pianocam.practice.live import PracticeSession
+
+        student = request.get("student")
+        if student is not None and not (isinstance(student, str) and 0 < len(student.strip()) <= 64):
+            raise ValueError("'student' must be a name of 1 to 64 characters")
+        practice = PracticeSession.from_request(request)  # a bad request is refused before anything changes
+        self._finish_practice()
+        self.pipeline.new_session(student=student.strip() if student else None)
+        self.pipeline.practice = self.pipeline.session.practice = practice
+        return {"session": self.pipeline.session.summary()}
 
     def _cmd_stop_session(self, name: str, request: dict) -> dict:
-        return {"session": self.pipeline.end_session()}
+        report = self._finish_practice()
+        return {"session": self.pipeline.end_session(), **({"report": report} if report else {})}
+
+    def _finish_practice(self) -> dict | None:
+        """End the practice session: its missed notes, then `report` and `skill` go out."""
+        practice, self.pipeline.practice = self.pipeline.practice, None
+        if practice is None:
+            return None
+        from pianocam.practice.live import skill_message
+
+        missed, report = practice.finish()
+        for body in missed:
+            self.publisher.emit("note", body)
+        self.publisher.emit("report", report)
+        self.publisher.emit("skill", skill_message(report))
+        return report
 
     def close(self) -> None:
         """Flush, say offline, close the sources: what SIGTERM leads to."""
         self.notifier.stopping()
+        self._finish_practice()  # a practice session cut short still gets its report
         self.source.close()
         if self.notes is not None:
             self.notes.close()

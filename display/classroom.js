@@ -57,6 +57,11 @@
       el("div", { class: "tile-stats" },
         el("div", { class: "tile-notes" }, el("span", { class: "tile-big" }, String(notes)), el("small", {}, "notes")),
         el("div", { class: "tile-tech" }, ...(tech.length ? tech : [el("span", { class: "dim" }, "no technique yet")]))),
+      ses && ses.practice ? el("div", { class: "tile-practice", "data-exercise": ses.practice.exercise },
+        el("b", {}, ses.practice.exercise), ` · ${ses.practice.played}/${ses.practice.notes} · `,
+        el("span", { class: "tile-score" }, ses.practice.fingering_as_written != null
+          ? `${fmt.pct(ses.practice.fingering_as_written)} fingering as written` : "fingering –"),
+        ses.practice.right_notes != null ? ` · ${fmt.pct(ses.practice.right_notes)} right notes` : "") : null,
       el("div", { class: "tile-foot" },
         u.metrics && online ? `${fmt.num(u.metrics.fps, 0)} fps` : st.ts ? `last seen ${fmt.ago(Date.now() - Date.parse(st.ts))}` : "",
         cal && cal !== "ok" ? el("span", { class: "warn" }, `calibration ${cal}`) : null));

@@ -20,8 +20,10 @@
   document.getElementById("unit-id").textContent = s.unit;
   document.title = `pianocam · ${s.unit}`;
 
-  const state = { status: null, metrics: null, session: null, calibration: null, skill: null,
+  const state = { status: null, metrics: null, session: null, calibration: null, skill: null, report: null,
                   technique: {}, lastMessage: null, lastNote: null, notes: 0 };
+  const VERDICTS = { right: "right", wrong_finger: "wrong finger", wrong_note: "wrong note", extra: "extra",
+                     missed: "missed" };
 
   // --- keyboard -------------------------------------------------------------------------
   const WHITE_W = 24, WHITE_H = 124, BLACK_W = 14, BLACK_H = 78;
@@ -65,7 +67,11 @@
       const t = document.createElementNS(SVG, "text");
       Object.entries({ x: kx + w / 2, y: cy + 1 }).forEach(([k, v]) => t.setAttribute(k, v));
       t.setAttribute("class", "finger");
-      g.append(r, c, t);
+      // In a practice session: the finger the score asks for, above the played one.
+      const e = document.createElementNS(SVG, "text");
+      Object.entries({ x: kx + w / 2, y: cy - (cls === "white" ? 18 : 15) }).forEach(([k, v]) => e.setAttribute(k, v));
+      e.setAttribute("class", "expected-finger");
+      g.append(r, c, t, e);
       if (cls === "white" && p % 12 === 0) {
         const label = document.createElementNS(SVG, "text");
         Object.entries({ x: kx + w / 2, y: h - 40 }).forEach(([k, v]) => label.setAttribute(k, v));
@@ -74,7 +80,7 @@
         g.append(label);
       }
       svg.append(g);
-      keys.set(p, { g, text: t, timer: null });
+      keys.set(p, { g, text: t, expected: e, timer: null });
     };
     whites.forEach(([p, kx]) => key(p, kx, WHITE_W, WHITE_H, "white"));
     blacks.forEach(([p, kx]) => key(p, kx, BLACK_W, BLACK_H, "black"));
@@ -96,9 +102,12 @@
     const k = keys.get(p);
     if (!k) return;
     const hand = note.hand === "left" || note.hand === "right" ? note.hand : "unknown";
-    k.g.classList.remove("left", "right", "unknown", "fading");
+    k.g.classList.remove("left", "right", "unknown", "fading", ...Object.keys(VERDICTS).map((v) => `verdict-${v}`));
     k.g.classList.add("lit", hand);
-    k.text.textContent = Number.isInteger(note.finger) ? String(note.finger) : "?";
+    k.text.textContent = note.played === false ? "" : Number.isInteger(note.finger) ? String(note.finger) : "?";
+    const written = note.expected && Number.isInteger(note.expected.finger) ? note.expected.finger : null;
+    k.expected.textContent = written != null ? `✎${written}` : "";
+    if (note.verdict) k.g.classList.add(`verdict-${note.verdict}`);
     svg.querySelectorAll(".key.latest").forEach((g) => g.classList.remove("latest"));
     k.g.classList.add("latest");
     clearTimeout(k.timer);
@@ -149,6 +158,16 @@
       el("span", { class: "note-conf", title: "confidence" },
          n.confidence != null && Number.isInteger(n.finger) ? fmt.pct(n.confidence) : ""),
       el("span", { class: "note-time" }, n.onset != null ? fmt.num(n.onset, 1) + " s" : ""));
+    if (n.verdict) {  // a practice session: what the score asked for, and how it went
+      row.classList.add(`verdict-${n.verdict}`);
+      row.dataset.verdict = n.verdict;
+      const e = n.expected;
+      const unseen = n.finger_checked === false && n.verdict === "right" ? " · finger not checked" : "";
+      row.append(el("span", { class: `verdict ${n.verdict}` }, (VERDICTS[n.verdict] || n.verdict) + unseen),
+                 el("span", { class: "note-written", title: "as written" },
+                    e ? `written ${e.finger ?? "–"}${e.pitch !== n.pitch ? " on " + pitchName(e.pitch) : ""}` +
+                        ` · bar ${e.bar}` : ""));
+    }
     list.prepend(row);
     while (list.children.length > MAX_NOTES) list.lastElementChild.remove();
     document.getElementById("notes-count").textContent = `${state.notes} seen`;
@@ -157,7 +176,10 @@
     finger.replaceChildren(fingerBadge(n.hand, n.finger, "large"));
     document.getElementById("now-hint").textContent =
       `${n.hand ? fmt.hand(n.hand) + " hand" : "hand unknown"} · ` +
-      `${Number.isInteger(n.finger) ? "finger " + n.finger : "finger unknown"}`;
+      `${Number.isInteger(n.finger) ? "finger " + n.finger : "finger unknown"}` +
+      (n.verdict ? ` · written ${n.expected && n.expected.finger != null ? n.expected.finger : "–"} · ` +
+                   (VERDICTS[n.verdict] || n.verdict) : "");
+    document.getElementById("now").dataset.verdict = n.verdict || "";
     lightKey(n);
   }
 
@@ -288,9 +310,48 @@
     }
   }
 
+  // --- practice against an exercise: running score from the session state, then the report -----------------
+  function renderPractice() {
+    const card = document.getElementById("practice-card");
+    const run = state.session && state.session.practice;
+    const rep = state.report;
+    card.hidden = !run && !rep;
+    if (card.hidden) return;
+    const pct = (v) => (v == null ? "–" : fmt.pct(v));
+    const title = (rep && rep.title) || (run && (run.title || run.exercise)) || "";
+    document.getElementById("practice-title").textContent = title;
+    const rows = [];
+    if (run) {
+      rows.push(...fact("Exercise", run.exercise, "", "exercise"));
+      rows.push(...fact("Played", `${run.played} of ${run.notes} notes`, "", "played"));
+      rows.push(...fact("Right notes", pct(run.right_notes), "", "right-notes"));
+      rows.push(...fact("Fingering as written", pct(run.fingering_as_written),
+                        run.fingering_as_written != null && run.fingering_as_written < 0.9 ? "warn" : "ok", "as-written"));
+      rows.push(...fact("Wrong · missed · extra", `${run.wrong_notes} · ${run.missed} · ${run.extra}`, "", "errors"));
+    }
+    if (rep) {
+      const t = rep.tempo || {};
+      rows.push(...fact("Tempo", t.bpm != null ? `${fmt.num(t.bpm, 0)} bpm · varies ${fmt.pct(t.variation || 0)}` : "–",
+                        "", "tempo"));
+      const sp = rep.onset_spread || {};
+      rows.push(...fact("Evenness", ["left", "right"].filter((h) => sp[h] != null)
+                        .map((h) => `${fmt.hand(h)} ${fmt.pct(sp[h])}`).join(" · ") || "–", "", "evenness"));
+      if (rep.synchrony) rows.push(...fact("Hands together", `${fmt.num(rep.synchrony.median_abs_ms, 0)} ms apart`, "", "sync"));
+      const errors = rep.per_finger_errors || {};
+      const worst = ["left", "right"].flatMap((h) => Object.entries(errors[h] || {}).filter(([, n]) => n > 0)
+                                              .map(([f, n]) => `${h === "left" ? "L" : "R"}${f} ×${n}`));
+      rows.push(...fact("Wrong fingers", worst.join(" · ") || "none", worst.length ? "warn" : "ok", "finger-errors"));
+      const sk = rep.skill || {};
+      rows.push(...fact("Skill", sk.score != null ? `${fmt.num(sk.score, 1)} / 10` : "–", "", "skill"));
+      rows.push(...fact("Scored by", `${sk.rubric || "rubric"} (a rubric over these numbers)`, "dim", "rubric"));
+    }
+    document.getElementById("practice-facts").replaceChildren(...rows);
+  }
+
   // --- commands: a button publishes cmd/<name> with a transaction id; the unit answers on cmd/<name>/response ---
   const COMMANDS = {
-    start_session: ["New session", () => "started; counts start from zero"],
+    start_session: ["New session", (r) => r.session && r.session.practice
+      ? `practising ${r.session.practice.exercise}, ${r.session.practice.notes} notes` : "started; counts start from zero"],
     stop_session: ["End session", (r) => `ended after ${r.session && r.session.notes != null ? r.session.notes : "?"} notes`],
     check_calibration: ["Check calibration", () => "the next frame is compared with the key map"],
     recalibrate: ["Recalibrate", () => "the keys are mapped afresh from the next frame"],
@@ -315,7 +376,14 @@
     }, 8000);
     pending.set(transaction, { name, timer });
     showCommand(`${label}: sent…`, "dim");
-    client.publish(`${s.base}/${s.unit}/cmd/${name}`, JSON.stringify({ transaction }), { qos: 1 });
+    const body = { transaction };
+    const exercise = document.getElementById("exercise-name");
+    const passage = document.getElementById("exercise-passage");
+    if (name === "start_session" && exercise && exercise.value.trim()) {
+      body.exercise = exercise.value.trim();
+      if (passage && passage.value) body.passage = Number(passage.value);
+    }
+    client.publish(`${s.base}/${s.unit}/cmd/${name}`, JSON.stringify(body), { qos: 1 });
   }
 
   function commandAnswered(p) {
@@ -344,7 +412,7 @@
   renderStatus();
   renderSession();
 
-  const kinds = ["status", "metrics", "note", "technique", "session", "calibration", "skill", "cmd/+/response"];
+  const kinds = ["status", "metrics", "note", "technique", "session", "calibration", "skill", "report", "cmd/+/response"];
   client = Pianocam.connect(s, kinds.map((k) => `${s.unit}/${k}`), (unitId, kind, p) => {
     if (unitId !== s.unit) return;
     if (kind.startsWith("cmd/")) { commandAnswered(p); return; }
@@ -361,8 +429,12 @@
         renderStatus();
         break;
       }
-      case "session": state.session = p; state.sessionAt = Date.now(); renderSession(); break;
+      case "session":
+        state.session = p; state.sessionAt = Date.now();
+        if (p && p.active && p.practice && state.report && state.report.exercise !== p.practice.exercise) state.report = null;
+        renderSession(); renderPractice(); break;
       case "skill": state.skill = p; renderSession(); break;
+      case "report": state.report = p; renderPractice(); break;
       case "status": state.status = p; renderStatus(); enableControls(); break;
       case "metrics": state.metrics = p; renderStatus(); break;
     }

@@ -55,15 +55,18 @@ class Inbox:
 class Mosquitto:
     """A real mosquitto process with a config of its own; can be stopped and started again."""
 
-    def __init__(self, workdir: Path, port: int | None = None, settings: str = "allow_anonymous true\n"):
+    def __init__(self, workdir: Path, port: int | None = None, settings: str = "allow_anonymous true\n",
+                 persistence: bool = False):
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.log = workdir / "mosquitto.log"
         self.conf = workdir / "mosquitto.conf"
         # As root, mosquitto drops to user "mosquitto", who cannot read pytest's private tmp dirs.
         user = "user root\n" if os.geteuid() == 0 else ""
+        # persistence: queued messages and persistent sessions survive a restart (the recorder's tests).
+        kept = f"persistence true\npersistence_location {workdir}/\n" if persistence else "persistence false\n"
         self.conf.write_text(f"{user}per_listener_settings false\nlistener {self.port} {self.host}\n{settings}"
-                             f"persistence false\nlog_dest file {self.log}\n")
+                             f"{kept}log_dest file {self.log}\n")
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 10.0) -> "Mosquitto":

@@ -99,14 +99,14 @@ def run(args) -> int:
     from ..sources import SourceError
     from ..sources.video import VideoFileSource
     from ..keyboard import KeyMap
-    from .command import _calibrate, _note_source, _notes, estimate_offset
+    from .command import _calibrate, _note_source, _read_notes, estimate_offset
 
     try:
         kind, path = _note_source(args)
         if kind == "vision":
             raise ValueError("--vision: collect needs notes timed by MIDI or sound as its teacher")
         keymap = KeyMap.load(args.keymap) if args.keymap else _calibrate(args.video, args.first_c)
-        notes = _notes(kind, path)
+        notes = _read_notes(kind, path)
         truth = truth_fingers(args.truth, args.video) if args.truth else None
     except (ValueError, OSError, SourceError) as err:
         print(f"pianocam collect: {err}", file=sys.stderr)

@@ -73,14 +73,19 @@ def _note_source(args) -> tuple[str, str]:
         return "midi", args.midi
     if args.audio:
         return "audio", args.audio
-    if args.vision:
+    if getattr(args, "vision", None):
         return "vision", args.video
     if has_soundtrack(args.video):
         return "soundtrack", args.video
     raise ValueError(f"{args.video} has no audio track to take notes from: give --midi, --audio or --vision")
 
 
-def _notes(kind: str, path: str):
+def _notes(args):
+    """The notes of a recording as its arguments name them (used by `pianocam practice` too)."""
+    return _read_notes(*_note_source(args))
+
+
+def _read_notes(kind: str, path: str):
     if kind == "midi":
         from ..notes.midi import read_midi_notes
         return read_midi_notes(path)
@@ -116,7 +121,7 @@ def run(args) -> int:
     try:
         kind, path = _note_source(args)
         keymap = KeyMap.load(args.keymap) if args.keymap else _calibrate(args.video, args.first_c)
-        notes = [] if kind == "vision" else _notes(kind, path)
+        notes = [] if kind == "vision" else _read_notes(kind, path)
     except (ValueError, OSError, SourceError) as err:
         print(f"pianocam fingering: {err}", file=sys.stderr)
         return 2

@@ -33,12 +33,14 @@ def _r(p) -> list[float]:
 class Scene:
     """A deterministic rendered performance: same spec, same notes, same pixels."""
 
-    def __init__(self, spec: SceneSpec):
+    def __init__(self, spec: SceneSpec, notes: list[dict] | None = None):
         self.spec = spec
         rng = np.random.default_rng([spec.seed, 2])
         self._keys = keyboard_keys(spec.keys)
         self.camera = make_camera(spec.keys, spec.width, spec.height, spec.tilt, spec.rotate, spec.distance)
-        self.notes = compose(spec.piece, spec.seed, spec.seconds, spec.tempo, spec.hands)
+        # Given notes (an exercise as practised, pianocam.practice.perform) replace the composed piece.
+        self.notes = notes if notes is not None else compose(spec.piece, spec.seed, spec.seconds, spec.tempo,
+                                                             spec.hands)
         self.frame_count = int(round(spec.seconds * spec.fps))
         by_midi = {k.midi: k for k in self._keys}
         body_x = by_midi[MIDDLE_C].press_point[0]
@@ -171,11 +173,15 @@ def synthesize(midi: Path, wav: Path) -> Path | None:
     return wav
 
 
-def render_scene(spec: SceneSpec, out_dir: Path, audio: bool = True) -> dict:
-    """Write video.mp4, performance.mid, truth.json and (if fluidsynth is on PATH and audio) audio.wav."""
+def render_scene(spec: SceneSpec, out_dir: Path, audio: bool = True, notes: list[dict] | None = None,
+                 extra_truth: dict | None = None) -> dict:
+    """Write video.mp4, performance.mid, truth.json and (if fluidsynth is on PATH and audio) audio.wav.
+
+    `notes` (pitch, onset, offset, hand, finger, velocity) replace the spec's piece; `extra_truth`
+    is merged into truth.json (an exercise's name and the changes made to it)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    scene = Scene(spec)
+    scene = Scene(spec, notes)
     video = out_dir / "video.mp4"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), spec.fps, (spec.width, spec.height))
     if not writer.isOpened():
@@ -190,7 +196,7 @@ def render_scene(spec: SceneSpec, out_dir: Path, audio: bool = True) -> dict:
     midi = out_dir / "performance.mid"
     write_midi(scene.notes, spec.tempo, midi)
     truth_path = out_dir / "truth.json"
-    truth_path.write_text(json.dumps(scene.truth(frames)))
+    truth_path.write_text(json.dumps({**scene.truth(frames), **(extra_truth or {})}))
     wav = synthesize(midi, out_dir / "audio.wav") if audio else None
     return {"video": str(video), "midi": str(midi), "truth": str(truth_path),
             "audio": str(wav) if wav else None, "frames": scene.frame_count}

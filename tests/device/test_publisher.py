@@ -150,3 +150,29 @@ def test_retained_state_goes_out_once_per_connection(mosquitto, tmp_path):
     seqs = [p["seq"] for topic, p in inbox.messages]
     assert len(seqs) == len(set(seqs)), seqs
     assert [p["state"] for p in inbox.wait_for("calibration", 2)] == ["ok", "drifted"]
+
+
+def test_home_assistant_discovery_only_when_asked(mosquitto, tmp_path):
+    seen = Inbox()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_message = lambda c, u, m: seen(m.topic, decode(m.payload))
+    client.connect(mosquitto.host, mosquitto.port)
+    client.subscribe("homeassistant/#", qos=1)
+    client.loop_start()
+    for unit, enabled in (("quiet-unit", False), ("home-piano", True)):
+        config = _config(mosquitto.port, tmp_path / unit, unit=unit)
+        config.mqtt.home_assistant = enabled
+        publisher = Publisher(config, Journal(config.journal_path()))
+        publisher.emit("status", {"room": "living room"})
+        publisher.start()
+        assert publisher._connected.wait(10)
+        time.sleep(1.0)
+        publisher.stop()
+    client.loop_stop()
+    client.disconnect()
+    topics = sorted(t for t, _ in seen.messages)
+    assert all("home_piano" in t for t in topics) and len(topics) == 4, topics
+    practice = dict(seen.messages)["homeassistant/sensor/pianocam_home_piano/practice/config"]
+    assert practice["state_topic"] == "pianocam/home-piano/session"
+    assert practice["availability_topic"] == "pianocam/home-piano/status"
+    assert practice["device"]["suggested_area"] == "living room"

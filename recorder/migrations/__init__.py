@@ -1,0 +1,1 @@
+"""Alembic migrations for the recorder's database; `store.open_store` runs them to head."""
