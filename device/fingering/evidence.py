@@ -19,14 +19,15 @@ KNUCKLES = (2, 5, 9, 13, 17)   # MediaPipe's base joint of each finger, thumb to
 @dataclass(frozen=True)
 class EvidenceRule:
     """What counts beyond distance, where two fingertips compete for one key (weights in cost units;
-    0 leaves a cue out). Chosen on the real labelled notes (benchmarks/fingering_real.py): depth 1
-    took the real notes from 34/40 to 36/40 and rendered live decoding from 98.6 to 98.9 %; every
-    other cue left the real figure as it was or lowered it, so it is off."""
+    0 leaves a cue out). Measured on the real labelled notes (benchmarks/fingering_real.py): depth 1
+    took them from 34/40 to 36/40 (rendered live 98.6 → 98.9 %) but cost 2 of the close-up's 30 when
+    the notes come from its sound (and 3 of 29 in `pianocam practice`'s real test, whose clock offset
+    is estimated): a cue that needs exact timing. No cue helped everywhere, so all are off."""
 
     along: float = ALONG_KEY_WEIGHT  # weight of distance beyond the key's ends against distance across it
     smooth: int = 0                  # landmarks averaged over this many frames either side of each frame
     stillness: float = 0.0           # per key width a fingertip moves per frame after the onset
-    depth: float = 1.0               # per key width a fingertip stands less low (beside its knuckle) than the lowest
+    depth: float = 0.0               # per key width a fingertip stands less low (beside its knuckle) than the lowest
     descent: float = 0.0             # per key width a fingertip went down less than the most descending one
 
 
