@@ -94,6 +94,8 @@ ROOM_COMMANDS = (
      "latency, size and memory of every shipped model and backend, beside the papers' tables"),
     ("fingering", "pianocam.device.fingering.command",
      "fingers for every note of a recorded video with its MIDI or audio, as JSON lines"),
+    ("collect", "pianocam.device.fingering.collect",
+     "training clips for seed 003's finger-action network from a recording, the notes as teacher"),
     ("exercises", "pianocam.practice.exercises_command", "list the built-in exercises (Beringer & Dunhill, ...)"),
     ("practice", "pianocam.practice.practice_command",
      "a recorded performance against an exercise or score: a verdict per note, a summary, a report"),
