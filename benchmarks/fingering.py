@@ -45,13 +45,13 @@ SETTINGS = [  # (seed, keys, piece, tilt, rotate)
 ]
 
 
-def tracked_hands(folder: Path, fps: float) -> list:
-    cache = folder / "hands.pkl"
+def tracked_hands(folder: Path, fps: float, detection: float = 0.5) -> list:
+    cache = folder / ("hands.pkl" if detection == 0.5 else f"hands.d{detection:g}.pkl")
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     capture = cv2.VideoCapture(str(folder / "video.mp4"))
     frames = []
-    with HandTracker() as tracker:
+    with HandTracker(min_detection_confidence=detection) as tracker:
         while True:
             ok, image = capture.read()
             if not ok:

@@ -60,7 +60,8 @@ def cmd_run(args) -> int:
     logger.info("unit %s: source %s, broker %s:%d", config.unit_id, config.source.kind,
                 config.mqtt.host, config.mqtt.port)
     progress = unit.run(seconds=args.seconds)
-    logger.info("stopped after %d frames", progress.frames)
+    logger.info("stopped after %d frames, %d notes; %d events dropped by the journal's bounds", progress.frames,
+                progress.notes, unit.journal.dropped)
     return 0
 
 
@@ -93,6 +94,8 @@ ROOM_COMMANDS = (
      "latency, size and memory of every shipped model and backend, beside the papers' tables"),
     ("fingering", "pianocam.device.fingering.command",
      "fingers for every note of a recorded video with its MIDI or audio, as JSON lines"),
+    ("collect", "pianocam.device.fingering.collect",
+     "training clips for seed 003's finger-action network from a recording, the notes as teacher"),
     ("exercises", "pianocam.practice.exercises_command", "list the built-in exercises (Beringer & Dunhill, ...)"),
     ("practice", "pianocam.practice.practice_command",
      "a recorded performance against an exercise or score: a verdict per note, a summary, a report"),
@@ -136,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pianocam",
         description="pianocam: a camera over a piano keyboard; hands, fingers and technique published over MQTT.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback behind an error about a bad file or setting")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the whole pipeline on a rendered scene with a built-in broker",
@@ -208,11 +213,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "run":
         _setup_logging("WARNING" if getattr(args, "json", False) else "INFO")
     from pianocam.device.config import ConfigError
+    from pianocam.device.hands import HandModelError
     from pianocam.device.sources import SourceError
 
     try:
         return args.func(args)
-    except (ConfigError, SourceError) as err:
+    except (ConfigError, SourceError, HandModelError) as err:  # a bad file or setting: one line, exit 2
+        if args.debug:
+            raise
         print(f"pianocam: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

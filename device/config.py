@@ -127,6 +127,8 @@ class MqttConfig:
 class JournalConfig:
     path: str = _doc("SQLite journal of events not yet acknowledged; empty = <state dir>/journal.sqlite", "")
     max_events: int = _doc("oldest events are dropped, counted and logged beyond this many", 100_000)
+    max_mb: float = _doc("oldest events are dropped, counted and logged beyond this many MB of journal; on a "
+                         "full disk, beyond what fits", 64.0)
     # Off by default: a Pi has no real-time clock, and when NTP sets its clock weeks forward after a
     # long power-off, events journalled before the sync would look weeks old.
     max_age_days: float = _doc("events waiting longer than this are dropped, counted and logged; 0: no limit "
@@ -235,6 +237,8 @@ def _read_secret(path: str, key: str) -> str:
         return Path(path).read_text().splitlines()[0].strip() if Path(path).stat().st_size else ""
     except OSError as err:
         raise ConfigError(f"config key '{key}': cannot read secret file {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config key '{key}': secret file {path} is not UTF-8 text") from None
 
 
 def load_config(path: str | os.PathLike | None = None, environ: dict | None = None) -> Config:
@@ -248,6 +252,10 @@ def load_config(path: str | os.PathLike | None = None, environ: dict | None = No
                 data = tomllib.load(fh)
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}") from None
+        except OSError as err:  # a directory, no permission
+            raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {path} is not UTF-8 text (TOML)") from None
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
         _apply(config, data, "")
@@ -300,7 +308,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"config key 'mqtt.base_topic' must be a plain topic, got {config.mqtt.base_topic!r}")
     positive = {"source.fps": config.source.fps, "source.read_timeout": config.source.read_timeout,
                 "metrics.interval": config.metrics.interval, "mqtt.keepalive": config.mqtt.keepalive,
-                "journal.max_events": config.journal.max_events, "technique.stride": config.technique.stride}
+                "journal.max_events": config.journal.max_events, "technique.stride": config.technique.stride,
+                "journal.max_mb": config.journal.max_mb, "tracker.max_hands": config.tracker.max_hands,
+                "source.scene_seconds": config.source.scene_seconds}
     for key, value in positive.items():
         if not math.isfinite(value) or value <= 0:
             raise ConfigError(f"config key '{key}' must be a positive number, got {value!r}")
@@ -309,6 +319,13 @@ def _validate(config: Config) -> None:
                        "source.height": config.source.height}.items():
         if not math.isfinite(value) or value < 0:
             raise ConfigError(f"config key '{key}' must be a finite number ≥ 0, got {value!r}")
+    for key in ("min_detection_confidence", "min_tracking_confidence"):
+        value = getattr(config.tracker, key)
+        if not 0 <= value <= 1:  # MediaPipe takes any float, and above 1 finds no hand ever
+            raise ConfigError(f"config key 'tracker.{key}' must be between 0 and 1, got {value!r}")
+    if not math.isfinite(config.journal.max_age_days) or config.journal.max_age_days < 0:
+        raise ConfigError(f"config key 'journal.max_age_days' must be a finite number ≥ 0, "
+                          f"got {config.journal.max_age_days!r}")
     if config.mqtt.tls:
         for key in ("ca_file", "cert_file", "key_file"):
             path = getattr(config.mqtt, key)

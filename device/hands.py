@@ -1,8 +1,14 @@
 """Hand landmarks with MediaPipe's bundled models: 21 points per hand, side, score."""
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -105,6 +111,43 @@ def keep_distinct(detections: list[tuple], max_hands: int) -> list[tuple]:
     return kept[:max_hands]
 
 
+class HandModelError(RuntimeError):
+    """MediaPipe's bundled hand model is missing or not the file its wheel shipped; the message names it."""
+
+
+@functools.lru_cache(maxsize=None)
+def check_models(model_complexity: int = 0) -> None:
+    """The palm and landmark models against the installed mediapipe's RECORD (size, then sha256),
+    before MediaPipe loads them: a garbage model is a graph error, a truncated one crashes the process."""
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        raise HandModelError("mediapipe is not installed (requirements/unit.lock pins mediapipe==0.10.18)")
+    root = Path(spec.submodule_search_locations[0])
+    variant = "full" if model_complexity else "lite"
+    wanted = {f"mediapipe/modules/palm_detection/palm_detection_{variant}.tflite",
+              f"mediapipe/modules/hand_landmark/hand_landmark_{variant}.tflite"}
+    try:
+        record = [f for f in importlib.metadata.files("mediapipe") or [] if f.as_posix() in wanted]
+    except importlib.metadata.PackageNotFoundError:
+        record = []
+    if not record:
+        logger.warning("mediapipe's RECORD lists no hand models; they are not checked before loading")
+    for entry in record:
+        path = root.joinpath(*entry.parts[1:])
+        fix = "reinstall it: pip install --no-deps --force-reinstall mediapipe==0.10.18"
+        if not path.is_file():
+            raise HandModelError(f"MediaPipe hand model {path} is missing; {fix}")
+        size = path.stat().st_size
+        if entry.size is not None and size != entry.size:
+            raise HandModelError(f"MediaPipe hand model {path} is {size} bytes, not the {entry.size} its wheel "
+                                 f"shipped (truncated or replaced); {fix}")
+        if entry.hash is not None and entry.hash.mode == "sha256":
+            digest = hashlib.sha256(path.read_bytes()).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != entry.hash.value:
+                raise HandModelError(f"MediaPipe hand model {path} does not match its wheel's sha256 "
+                                     f"(corrupted or replaced); {fix}")
+
+
 class HandTracker:
     """MediaPipe Hands in video (tracking) mode; models ship inside mediapipe 0.10.18, nothing is fetched."""
 
@@ -115,6 +158,7 @@ class HandTracker:
             raise ValueError(f"tiles must be one of {sorted(TILES)}, not {tiles}")
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+        check_models(model_complexity)
         self.mirrored = mirrored
         self.max_hands = max_hands
         self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen

@@ -247,6 +247,15 @@ class KeyMap:
 
     @classmethod
     def from_dict(cls, data: dict) -> "KeyMap":
+        if not isinstance(data, dict):
+            raise ValueError(f"not a pianocam keymap (a JSON {type(data).__name__}, not an object)")
+        try:
+            return cls._from_dict(data)
+        except (KeyError, TypeError, AttributeError, IndexError) as err:  # a field of the wrong shape
+            raise ValueError(f"unusable keymap field: {type(err).__name__}: {err}") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict) -> "KeyMap":
         if data.get("kind") != "pianocam.keymap":
             raise ValueError("not a pianocam keymap (missing kind: pianocam.keymap)")
         if data.get("schema") != KEYMAP_SCHEMA:

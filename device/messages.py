@@ -88,3 +88,85 @@ def encode(payload: dict) -> bytes:
 
 def decode(data: bytes | str) -> dict:
     return json.loads(data)
+
+
+class Deduplicator:
+    """The README's rule for subscribers, per topic: an event (journalled, may be replayed) whose seq
+    was seen before is a duplicate; retained state is the newest message to arrive, whatever its seq
+    (the last will's offline carries a seq reserved when the unit connected, lower than the events
+    sent after it)."""
+
+    def __init__(self, limit: int = 100_000):
+        self.limit = limit
+        self._seen: dict[str, dict[int, None]] = {}  # unit -> seqs of events, oldest first
+
+    def fresh(self, topic: str, payload: dict) -> bool:
+        kind = topic.rsplit("/", 1)[-1]
+        route = ROUTES.get(kind)
+        if route is None or not route.journalled or not isinstance(payload.get("seq"), int):
+            return True
+        seen = self._seen.setdefault(str(payload.get("unit_id")), {})
+        if payload["seq"] in seen:
+            return False
+        seen[payload["seq"]] = None
+        if len(seen) > self.limit:
+            del seen[next(iter(seen))]
+        return True
+
+
+# A command is untrusted input: bounded in size and nesting before json parses it (a 1.4 KB
+# payload 700 lists deep once broke the encoder echoing it), and its transaction id before it is echoed.
+MAX_COMMAND_BYTES = 16 * 1024
+MAX_COMMAND_DEPTH = 16
+MAX_TRANSACTION_CHARS = 128
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deep JSON arrays and objects nest in data, brackets inside strings not counted."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def decode_command(data: bytes) -> dict:
+    """A command request: a JSON object of bounded size and depth; ValueError says what is wrong."""
+    if len(data) > MAX_COMMAND_BYTES:
+        raise ValueError(f"payload of {len(data)} bytes; at most {MAX_COMMAND_BYTES}")
+    if nesting_depth(data) > MAX_COMMAND_DEPTH:
+        raise ValueError(f"payload nests deeper than {MAX_COMMAND_DEPTH} levels")
+    try:
+        request = json.loads(data or b"{}")
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"payload is not JSON ({str(err)[:80]})") from None
+    if not isinstance(request, dict):
+        raise ValueError("payload must be a JSON object")
+    return request
+
+
+def transaction_of(request: dict):
+    """The request's transaction id if it is one that can be echoed safely (a short string or a number)."""
+    transaction = request.get("transaction")
+    if transaction is None:
+        return None
+    if isinstance(transaction, str) and len(transaction) <= MAX_TRANSACTION_CHARS:
+        return transaction
+    if isinstance(transaction, int) and not isinstance(transaction, bool) and abs(transaction) < 2**53:
+        return transaction
+    if isinstance(transaction, float) and math.isfinite(transaction):
+        return transaction
+    raise ValueError(f"'transaction' must be a string of at most {MAX_TRANSACTION_CHARS} characters or a number")

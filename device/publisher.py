@@ -9,16 +9,39 @@ from typing import Callable
 
 import paho.mqtt.client as mqtt
 
-from .config import Config
+from .config import Config, ConfigError
 from .home_assistant import discovery
 from .journal import Entry, Journal
-from .messages import ROUTES, decode, encode, envelope, topic_for
+from .messages import ROUTES, decode, decode_command, encode, envelope, topic_for, transaction_of
 
 logger = logging.getLogger(__name__)
 
 # Journalled events handed to paho but not yet acknowledged; beyond this the sender waits,
 # so a slow broker cannot make paho's own queue grow without bound.
 _MAX_IN_FLIGHT = 500
+# Events waiting while connected and none acknowledged for this long: the sender has stopped.
+STALL_SECONDS = 30.0
+
+
+class _Client(mqtt.Client):
+    """paho's client, remembering why the last connection attempt failed (paho keeps only that it did)."""
+
+    connect_error: BaseException | None = None
+
+    def reconnect(self):
+        try:
+            return super().reconnect()
+        except OSError as err:  # refused, unreachable, certificate not verified, TLS to a plain port...
+            self.connect_error = err
+            raise
+
+
+def _why(err: BaseException) -> str:
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return f"TLS certificate not accepted: {err.verify_message or err.reason}"
+    if isinstance(err, ssl.SSLError):
+        return f"TLS handshake failed: {err.reason or err} (is the broker's port a TLS listener?)"
+    return f"{type(err).__name__}: {err.strerror or err}" if isinstance(err, OSError) else str(err)
 
 
 class Publisher:
@@ -52,20 +75,33 @@ class Publisher:
         self._handlers: dict[str, Callable[[str, dict], None]] = {}
         self._listeners: list[Callable[[str, dict], None]] = []
 
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                                   client_id=client_id or f"pianocam-{self.unit_id}",
-                                   protocol=mqtt.MQTTv311, clean_session=True)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_publish = self._on_publish
-        self._client.on_message = self._on_message
+        self._client = _Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or f"pianocam-{self.unit_id}",
+                               protocol=mqtt.MQTTv311, clean_session=True)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)  # paho doubles the wait up to 30 s
+        # An exception in a callback would end paho's network thread (no more commands, no
+        # acknowledgements, while status stays online): each is logged and the thread goes on.
+        self._client.suppress_exceptions = True
+        self._client.on_connect = self._guarded(self._on_connect)
+        self._client.on_connect_fail = self._guarded(self._on_connect_fail)
+        self._client.on_disconnect = self._guarded(self._on_disconnect)
+        self._client.on_publish = self._guarded(self._on_publish)
+        self._client.on_message = self._guarded(self._on_message)
+        self._last_logged_error = ""
+        self._refused = False
+        self.disk_full = False  # last seen from the journal, said in status when it changes
+        self.sender_stalled = False
+        self._progress = (0, time.monotonic())  # (acknowledged, when it last moved)
         m = config.mqtt
         if m.username:
             self._client.username_pw_set(m.username, m.password or None)
         if m.tls:
-            self._client.tls_set(ca_certs=m.ca_file or None, certfile=m.cert_file or None,
-                                 keyfile=m.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+            try:
+                self._client.tls_set(ca_certs=m.ca_file or None, certfile=m.cert_file or None,
+                                     keyfile=m.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+            except (ssl.SSLError, OSError) as err:
+                key = "mqtt.cert_file or mqtt.key_file" if m.cert_file and "PEM" not in str(err) else "mqtt.ca_file"
+                raise ConfigError(f"config key '{key}': cannot use {m.ca_file or m.cert_file} for TLS "
+                                  f"({getattr(err, 'reason', None) or err})") from None
         # A probe (`pianocam doctor`) connects without announcing itself, so the unit's status is untouched.
         self.announce = announce
         if announce:
@@ -97,6 +133,8 @@ class Publisher:
         if kind == "status":
             self._status.update({k: v for k, v in body.items() if k != "state"})
             body = self._online()
+        elif kind == "metrics":
+            body = {**body, "disk_full": self.journal.disk_full, "sender_stalled": self.sender_stalled}
         seq = self.journal.next_seq()
         payload = encode(envelope(self.unit_id, seq, body))
         self._notify(kind, payload)
@@ -167,7 +205,46 @@ class Publisher:
             self._sender.join(timeout=2)
 
     def _online(self) -> dict:
-        return {"state": "online", **self._status}
+        conditions = [name for name, on in (("disk full", self.journal.disk_full),
+                                            ("sender stalled", self.sender_stalled)) if on]
+        return {"state": "online", **self._status, "conditions": conditions}
+
+    def check_health(self) -> list[str]:
+        """The watchdog, called once a second: a full disk, or a sender that stopped (events waiting
+        while connected, none acknowledged for STALL_SECONDS). A change goes out in status."""
+        acknowledged, since = self._progress
+        now = time.monotonic()
+        if self.acknowledged != acknowledged or not self.connected or not len(self.journal):
+            self._progress = (self.acknowledged, now)
+            since = now
+        stalled = (now - since > STALL_SECONDS) or (self.connected and not self._sender.is_alive())
+        changed = stalled != self.sender_stalled or self.journal.disk_full != self.disk_full
+        if stalled and not self.sender_stalled:
+            logger.error("MQTT sender stalled: %d events waiting while connected, none acknowledged for %.0f s",
+                         len(self.journal), now - since)
+        elif self.sender_stalled and not stalled:
+            logger.warning("MQTT sender moving again")
+        self.sender_stalled, self.disk_full = stalled, self.journal.disk_full
+        if changed and self.announce:
+            self.emit("status", {})
+        return self._online()["conditions"]
+
+    def _guarded(self, callback):
+        def guarded(*args, **kwargs):
+            try:
+                return callback(*args, **kwargs)
+            except Exception:
+                logger.exception("MQTT callback %s failed; carrying on", callback.__name__)
+        guarded.__name__ = callback.__name__
+        return guarded
+
+    def _log_connect_error(self, why: str) -> None:
+        """Each new cause once (paho retries every 1-30 s; the same cause is not logged every time)."""
+        self.last_error = why
+        if why != self._last_logged_error:
+            self._last_logged_error = why
+            logger.error("cannot connect to broker %s:%s: %s; retrying with backoff",
+                         self.config.mqtt.host, self.config.mqtt.port, why)
 
     def disconnect_quietly(self) -> None:
         """Leave without a status message: for probes that never announced themselves."""
@@ -181,11 +258,11 @@ class Publisher:
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
             # Not connected: the broker refused us (bad credentials, say). paho retries.
-            self.last_error = f"broker refused the connection: {reason_code}"
-            logger.error("broker %s:%s refused the connection: %s",
-                         self.config.mqtt.host, self.config.mqtt.port, reason_code)
+            self._log_connect_error(f"broker refused the connection: {reason_code}")
+            self._refused = True  # the disconnect that follows is this refusal, not a closed link
             return
         logger.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
+        self._last_logged_error = ""
         for name in self._handlers:
             client.subscribe(self.topic(f"cmd/{name}"), qos=1)
         self._connection += 1
@@ -209,28 +286,39 @@ class Publisher:
             self.acknowledged += 1
         self._wake.set()
 
+    def _on_connect_fail(self, client, userdata):
+        err = getattr(client, "connect_error", None)
+        why = _why(err) if err else "connection failed"
+        if self.config.mqtt.tls and isinstance(err, (ConnectionResetError, BrokenPipeError, EOFError)):
+            why += f" during the TLS handshake (is port {self.config.mqtt.port} a TLS listener?)"
+        self._log_connect_error(why)
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         if self.connected and not self._stopping.is_set():
             logger.warning("disconnected from broker (%s); events wait in the journal", reason_code)
+        elif not self.connected and not self._stopping.is_set() and not self._refused:
+            # Closed before the broker accepted us: plain MQTT to a TLS listener does this.
+            self._log_connect_error(f"the broker closed the connection before accepting it ({reason_code}); "
+                                    f"if its port is a TLS listener, set mqtt.tls = true")
+        self._refused = False
         self._connected.clear()
 
     def _on_message(self, client, userdata, message):
         name = message.topic.rsplit("/cmd/", 1)[-1]
+        if message.retain:  # a retained command would be acted on again at every start
+            logger.warning("ignoring a retained command on %s (commands are never retained)", message.topic)
+            return
         handler = self._handlers.get(name)
         response_topic = self.topic(f"cmd/{name}/response")
         transaction = None
         try:
-            if len(message.payload) > 64 * 1024:
-                raise ValueError("payload larger than 64 KiB")
-            request = decode(message.payload or b"{}")
-            if not isinstance(request, dict):
-                raise ValueError("payload must be a JSON object")
-            transaction = request.get("transaction")
+            request = decode_command(message.payload)
+            transaction = transaction_of(request)
             if handler is None:
                 raise ValueError(f"unknown command {name!r}")
             body = {"ok": True, **(handler(name, request) or {})}
         except Exception as err:  # a bad request gets an error response, never a crash
-            body = {"ok": False, "error": str(err)}
+            body = {"ok": False, "error": str(err)[:200]}
         body["transaction"] = transaction
         self._publish(response_topic, encode(envelope(self.unit_id, self.journal.next_seq(), body)), 1, False)
 
@@ -271,7 +359,8 @@ class Publisher:
         for entry in self.journal.pending(after=self._sent_upto, limit=room):
             if not self.connected:
                 break
-            self._publish(entry.topic, entry.payload, entry.qos, entry.retained, seq=entry.seq)
+            if self.journal.claim(entry.seq):  # else dropped by the journal's bounds since read, and counted
+                self._publish(entry.topic, entry.payload, entry.qos, entry.retained, seq=entry.seq)
             self._sent_upto = entry.seq
 
     def _notify(self, kind: str, payload: bytes) -> None:
@@ -293,6 +382,7 @@ class Watcher:
         self._subscribed = threading.Event()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
+        self._client.suppress_exceptions = True  # an on_message that raises must not end the watch
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = lambda *args: self._subscribed.set()
         self._client.on_message = self._on_message
@@ -314,6 +404,6 @@ class Watcher:
     def _on_message(self, client, userdata, message):
         try:
             payload = decode(message.payload)
-        except ValueError:
-            payload = {"raw": message.payload.decode(errors="replace")}
+        except (ValueError, RecursionError):  # it sees cmd/# too: anyone's payload, however deep
+            payload = {"raw": message.payload[:200].decode(errors="replace")}
         self.on_message(message.topic, payload)

@@ -238,8 +238,10 @@ def read_manifest(manifest_path: str | Path) -> dict:
         raise ManifestError(f"model manifest {manifest_path} not found")
     try:
         manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ManifestError(f"{manifest_path.name}: manifest is not JSON ({err})") from err
+    if not isinstance(manifest, dict):
+        raise ManifestError(f"{manifest_path.name}: manifest is a JSON {type(manifest).__name__}, not an object")
     for key in ("artifact", "sha256", "features", "labels"):
         if key not in manifest:
             raise ManifestError(f"{manifest_path.name}: manifest has no {key!r}")

@@ -26,7 +26,8 @@ class TechniqueEstimator:
                  max_gap: int = 2, threads: int = 1, fmt: str = "onnx"):
         manifest_file = manifest_path(model_dir, "technique", precision, fmt)
         manifest = _peek(manifest_file)
-        name = manifest.get("features", {}).get("featuriser")
+        features = manifest.get("features")
+        name = features.get("featuriser") if isinstance(features, dict) else None
         if name not in FEATURISERS:
             raise ManifestError(f"{manifest_file.name}: unknown featuriser {name!r}; this unit has {sorted(FEATURISERS)}")
         self.featuriser = FEATURISERS[name]
@@ -83,4 +84,11 @@ def _peek(manifest_path: Path) -> dict:
     if not manifest_path.is_file():
         raise ManifestError(f"technique model manifest {manifest_path} not found (train one with "
                             f"`pianocam train technique`, see models/technique/README.md)")
-    return json.loads(manifest_path.read_text())
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as err:  # not JSON, not UTF-8, unreadable
+        raise ManifestError(f"technique model manifest {manifest_path}: cannot be read as JSON ({err})") from None
+    if not isinstance(manifest, dict):
+        raise ManifestError(f"technique model manifest {manifest_path}: a JSON {type(manifest).__name__}, "
+                            f"not an object")
+    return manifest

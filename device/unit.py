@@ -58,7 +58,8 @@ class Unit:
         from .runtime import set_execution_provider
         set_execution_provider(config.execution_provider)   # before any model loads
         self.journal = Journal(config.journal_path(), config.journal.max_events,
-                               max_age=config.journal.max_age_days * 86400)
+                               max_age=config.journal.max_age_days * 86400,
+                               max_bytes=int(config.journal.max_mb * 2**20))
         self.publisher = Publisher(config, self.journal)
         self.source = source or open_source(config.source)
         self.tracker = HandTracker.from_config(config.tracker)
@@ -105,9 +106,10 @@ class Unit:
         try:
             estimator = TechniqueEstimator(c.model_dir or DEFAULT_MODEL_DIR, precision=c.precision, stride=c.stride,
                                            fmt=c.format)
-        except ManifestError as err:
-            logger.error("technique model refused: %s", err)
-            return None, f"unavailable: {err}"
+        except Exception as err:  # noqa: BLE001 - an optional stage: whatever stops it, the rest runs
+            reason = str(err) if isinstance(err, ManifestError) else f"{type(err).__name__}: {err}"
+            logger.error("technique model refused: %s; technique estimates are off", reason)
+            return None, f"unavailable: {reason}"
         return estimator, "on"
 
     def _load_keymap(self) -> KeyMap | None:
@@ -117,7 +119,7 @@ class Unit:
         try:
             keymap = KeyMap.load(path)
         except (ValueError, KeyError, OSError) as err:
-            logger.error("key map %s unusable (%s); calibrating afresh from the first frame", path, err)
+            logger.error("unusable key map %s (%s), mapping afresh from the first frame", path, err)
             return None
         logger.info("key map %s: %d keys", path, len(keymap.keys))
         return keymap
@@ -233,24 +235,39 @@ class Unit:
                                        "notes": self.notes.name if self.notes else None,
                                        "technique": self._technique_state})
         self.publisher.start()
-        self.source.open()
-        if self.notes is not None:
-            self.notes.open()
-            start_at = getattr(self.notes, "start_at", None)
-            if start_at is not None and self.source.realtime:
-                start_at(self.source.started_at)
-        self.notifier.ready(f"running: source {self.source.name}")
 
         def tick(progress, metrics):
             self.notifier.watchdog()
             self._report_source()
+            self.publisher.check_health()
             if every_second:
                 every_second(progress, metrics)
 
-        try:
+        try:  # whatever fails from here, close() stops the capture threads that did start
+            self.source.open()
+            self._open_notes()
+            self.notifier.ready(f"running: source {self.source.name}")
             return self.pipeline.run(self.stop_event, seconds=seconds, every_second=tick)
         finally:
             self.close()
+
+    def _open_notes(self) -> None:
+        """Open the note source; a model that will not load turns only the notes stage off."""
+        if self.notes is None:
+            return
+        from .notes.transcribe import NoteModelError
+
+        try:
+            self.notes.open()
+        except NoteModelError as err:
+            logger.error("notes stage disabled: %s", err)
+            self.notes.close()
+            self.notes = self.pipeline.notes = None
+            self.publisher.emit("status", {"notes": f"unavailable: {err}"})
+            return
+        start_at = getattr(self.notes, "start_at", None)
+        if start_at is not None and self.source.realtime:
+            start_at(self.source.started_at)
 
     def _align_clocks(self) -> None:
         """Put note onsets on the frame clock (frame.t counts from the source's opening instant t0).

@@ -10,16 +10,20 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-MODELS = ("technique",)
+MODELS = ("technique", "finger-action")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", choices=MODELS, help="which model to train")
-    p.add_argument("--data", required=True, metavar="DIR", help="folder with kps_adv_holdout.csv and kps_beg_holdout.csv")
+    p.add_argument("--data", required=True, metavar="DIR", help="technique: folder with kps_adv_holdout.csv and "
+                   "kps_beg_holdout.csv; finger-action: the folder `pianocam collect` wrote")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--report", default="report.json", metavar="FILE", help="where the metrics go (default report.json)")
-    p.add_argument("--out", default="models/technique", metavar="DIR",
-                   help="where the chosen model's ONNX files and manifests go (default models/technique)")
+    p.add_argument("--out", metavar="DIR", help="where the chosen model's files and manifests go "
+                   "(default models/technique, models/finger_action)")
+    p.add_argument("--holdout", metavar="A,B", help="finger-action: recordings (collect --group) held out of "
+                   "training and scored (default: the last two rendered scenes)")
+    p.add_argument("--version", default="1", help="finger-action: model version in the manifests (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed for folds, initial weights and augmentation (default 0)")
     p.add_argument("--variants", metavar="A,B", help="only these variants (default: all; see the report)")
     p.add_argument("--epochs", type=int, help="override every variant's epochs (quick checks only)")
@@ -33,9 +37,21 @@ def run(args: argparse.Namespace) -> int:
         print("pianocam train: needs torch, which this environment lacks. Training runs in the export "
               "environment: ./setup.sh export, then .venv-export/bin/pianocam train ...", file=sys.stderr)
         return 2
+    torch.set_num_threads(args.threads)
+    if args.model == "finger-action":
+        from pianocam.export.finger_action_train import run_training
+
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        args.out = args.out or "models/finger_action"
+        args.command_line = " ".join(["pianocam", "train", *sys.argv[2:]]) if len(sys.argv) > 2 else None
+        try:
+            return run_training(args)
+        except ValueError as err:
+            print(f"pianocam train: {err}", file=sys.stderr)
+            return 2
     from pianocam.export.technique_pipeline import train_technique
 
-    torch.set_num_threads(args.threads)
+    args.out = args.out or "models/technique"
     started = time.perf_counter()
     report = train_technique(Path(args.data), args.folds, Path(args.out), args.seed,
                              args.variants.split(",") if args.variants else None, args.epochs,

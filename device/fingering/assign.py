@@ -11,7 +11,7 @@ from ..hands import Hands
 from ..keyboard import KeyMap
 from ..notes import NoteEvent
 from .decode import HandState, confidence, step_decode, viterbi
-from .evidence import SIDES, key_position, note_evidence
+from .evidence import DEFAULT_RULE, SIDES, EvidenceRule, key_position, motion_penalty, note_evidence, smoothed
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,8 @@ MAX_HAND_DISTANCE = 1.5
 # (earlier ones show it on its way there, measured: 88 % right with 50 ms before, 94 % with 20). Waiting
 # for one frame after the onset keeps the feedback delay under 100 ms at 30 fps.
 BEFORE_S, AFTER_S = 0.02, 0.034
+# Motion cues (descent, stillness) look this far back before the onset.
+MOTION_BEFORE_S = 0.2
 
 
 @dataclass
@@ -63,19 +65,31 @@ def _choose_hand(evidence: np.ndarray) -> str | None:
     return SIDES[row] if per_hand[row] <= MAX_HAND_DISTANCE else None
 
 
+def _motion(frames: list[Hands], times: np.ndarray, t: float, keymap: KeyMap, rule: EvidenceRule) -> np.ndarray:
+    lo, hi = np.searchsorted(times, [t - MOTION_BEFORE_S, t + AFTER_S + 1e-9])
+    return motion_penalty(frames[lo:hi], t, keymap, rule, AFTER_S)
+
+
 def assign_fingers(notes: list[NoteEvent], frames: list[Hands], keymap: KeyMap,
-                   clock_offset: float = 0.0) -> list[Fingering]:
-    """Decode every note of a performance. A note's onset minus clock_offset is its frame time."""
+                   clock_offset: float = 0.0, rule: EvidenceRule = DEFAULT_RULE,
+                   costs: list[np.ndarray] | None = None) -> list[Fingering]:
+    """Decode every note of a performance. A note's onset minus clock_offset is its frame time.
+    costs: per note (in the order given), (2, 5) more evidence cost per hand and finger (seed 003's network)."""
+    if costs is not None:
+        order = sorted(range(len(notes)), key=lambda i: (notes[i].onset, notes[i].pitch))
+        notes, costs = [notes[i] for i in order], [costs[i] for i in order]
     notes = sorted(notes, key=lambda n: (n.onset, n.pitch))
-    frames = sorted(frames, key=lambda h: h.t)
+    frames = smoothed(sorted(frames, key=lambda h: h.t), rule.smooth)
     times = np.array([h.t for h in frames])
-    evidence, hands = [], []
+    evidence, hands, extra = [], [], []
     for note in notes:
         t = note.onset - clock_offset
         if keymap.key(note.pitch) is None:
             ev = np.full((2, 5), np.inf)  # a key the camera does not see
+            extra.append(np.zeros((2, 5)))
         else:
-            ev = note_evidence(_window(frames, times, t), keymap, note.pitch)
+            ev = note_evidence(_window(frames, times, t), keymap, note.pitch, rule)
+            extra.append(_motion(frames, times, t, keymap, rule) + (0.0 if costs is None else costs[len(extra)]))
         evidence.append(ev)
         hands.append(_choose_hand(ev))
     results: list[Fingering | None] = [None] * len(notes)
@@ -84,7 +98,8 @@ def assign_fingers(notes: list[NoteEvent], frames: list[Hands], keymap: KeyMap,
         row = SIDES.index(side)
         fingers, costs = viterbi(side, [evidence[i][row] for i in idx],
                                  [key_position(keymap, notes[i].pitch) for i in idx],
-                                 [notes[i].onset for i in idx], [notes[i].pitch for i in idx])
+                                 [notes[i].onset for i in idx], [notes[i].pitch for i in idx],
+                                 [extra[i][row] for i in idx])
         for i, finger, cost in zip(idx, fingers, costs):
             distance = float(evidence[i][row][finger - 1])
             known = distance <= MAX_DISTANCE
@@ -131,8 +146,10 @@ class FingerAssigner:
     """The live stage: frames and notes go in, a Fingering comes out once the frames after a
     note's onset have been seen (about 70 ms), decoded online against the hand's last finger."""
 
-    def __init__(self, keymap: KeyMap | None, clock_offset: float = 0.0, memory_s: float = 4.0):
+    def __init__(self, keymap: KeyMap | None, clock_offset: float = 0.0, memory_s: float = 4.0,
+                 rule: EvidenceRule = DEFAULT_RULE):
         self.keymap = keymap
+        self.rule = rule
         self.clock_offset = clock_offset
         self._frames: collections.deque[Hands] = collections.deque()
         self._memory = memory_s
@@ -167,15 +184,17 @@ class FingerAssigner:
         t = note.onset - self.clock_offset
         if self.keymap is None or self.keymap.key(note.pitch) is None:  # uncalibrated, or a key out of view
             return Fingering(note, None, None, 0.0, float("inf"))
-        frames = list(self._frames)
-        evidence = note_evidence(_window(frames, np.array([h.t for h in frames]), t), self.keymap, note.pitch)
+        frames = smoothed(list(self._frames)[-(2 * self.rule.smooth + 12):], self.rule.smooth)
+        times = np.array([h.t for h in frames])
+        evidence = note_evidence(_window(frames, times, t), self.keymap, note.pitch, self.rule)
         side = _choose_hand(evidence)
         if side is None:
             return Fingering(note, None, None, 0.0, float(evidence.min()))
         row = SIDES.index(side)
         position = key_position(self.keymap, note.pitch)
         finger, cost, self._state[side] = step_decode(side, evidence[row], self._state.get(side), position,
-                                                      note.onset, note.pitch)
+                                                      note.onset, note.pitch,
+                                                      _motion(frames, times, t, self.keymap, self.rule)[row])
         distance = float(evidence[row][finger - 1])
         if distance > MAX_DISTANCE:
             return Fingering(note, side, None, 0.0, distance)

@@ -55,12 +55,15 @@ def transition_cost(hand: str, step: float, gap: float, same_pitch: bool) -> np.
 
 
 def viterbi(hand: str, evidence: np.ndarray, positions: list[float], onsets: list[float],
-            pitches: list[int]) -> tuple[list[int], np.ndarray]:
-    """Best finger (1-5) per note of one hand, and each note's evidence cost row (n, 5)."""
+            pitches: list[int], extra: list[np.ndarray] | None = None) -> tuple[list[int], np.ndarray]:
+    """Best finger (1-5) per note of one hand, and each note's evidence cost row (n, 5).
+    extra: per note, cost from cues beyond distance (fingertip motion), added to the evidence."""
     n = len(positions)
     if n == 0:
         return [], np.zeros((0, 5))
     costs = np.array([evidence_cost(row) for row in evidence])
+    if extra is not None:
+        costs = costs + np.array(extra)
     total = costs[0].copy()
     back = np.zeros((n, 5), dtype=int)
     for i in range(1, n):
@@ -91,13 +94,14 @@ class HandState:
 
 
 def step_decode(hand: str, evidence_row: np.ndarray, state: HandState | None,
-                position: float, onset: float, pitch: int) -> tuple[int, np.ndarray, HandState]:
+                position: float, onset: float, pitch: int,
+                extra: np.ndarray | None = None) -> tuple[int, np.ndarray, HandState]:
     """Online Viterbi: extend the hand's forward costs by one note and pick its best finger.
 
     Unlike keeping only the last decided finger, every finger's best history stays alive, so
     one doubtful note does not drag the next ones with it.
     """
-    cost = evidence_cost(evidence_row)
+    cost = evidence_cost(evidence_row) + (0.0 if extra is None else extra)
     total = cost.copy()
     if state is not None and onset - state.onset < 2.0:
         trans = transition_cost(hand, position - state.position, onset - state.onset, pitch == state.pitch)

@@ -1,4 +1,4 @@
-"""Audio note sources: an audio file or a microphone, transcribed by basic-pitch on a worker thread."""
+"""Audio note sources: a sound file, a video's soundtrack or a microphone, transcribed by basic-pitch."""
 from __future__ import annotations
 
 import logging
@@ -122,19 +122,25 @@ class AudioFileSource(TranscribingSource):
         try:
             self._file = soundfile.SoundFile(str(self.path))
         except Exception as exc:  # soundfile raises LibsndfileError, or OSError for a missing path
-            raise SourceError(f"{self.name}: cannot read ({exc})") from exc
+            hint = " (a video's sound: give it with its video suffix, .mp4 .mov .mkv)" if self.path.exists() else ""
+            raise SourceError(f"{self.name}: cannot read ({exc}){hint}") from exc
+        self.rate = self._file.samplerate
         logger.info("%s: %d Hz, %d channel(s), %.1f s", self.name, self._file.samplerate, self._file.channels,
                     self._file.frames / self._file.samplerate)
 
+    def _chunks(self, size: int) -> Iterator[np.ndarray]:
+        """(samples, channels) float32 blocks of about `size` samples until the file ends."""
+        while len(block := self._file.read(size, dtype="float32", always_2d=True)):
+            yield block
+
     def _blocks(self) -> Iterator[tuple[np.ndarray, int]]:
-        rate = self._file.samplerate
+        rate = self.rate
         # Unpaced, big blocks; paced, small ones so notes leave as soon as a window completes.
         size = int(rate * self.block_seconds) if self.realtime else rate
         self.started = time.time()
         began, sent = time.monotonic(), 0
-        while not self._stop.is_set():
-            block = self._file.read(size, dtype="float32", always_2d=True)
-            if not len(block):
+        for block in self._chunks(size):
+            if self._stop.is_set():
                 return
             sent += len(block)
             if self.realtime:
@@ -146,6 +152,69 @@ class AudioFileSource(TranscribingSource):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v", ".webm", ".avi")
+
+
+def has_soundtrack(path: str | Path) -> bool:
+    """Whether a video file carries an audio stream (PyAV; False when it cannot be opened)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio)
+    except (av.FFmpegError, OSError):
+        return False
+
+
+class SoundtrackSource(AudioFileSource):
+    """The sound of a video file (mp4, mov, mkv, ...), decoded by FFmpeg through PyAV."""
+
+    def __init__(self, path: str | Path, realtime: bool = False, block_seconds: float = 0.05, **options):
+        super().__init__(path, realtime, block_seconds, **options)
+        self.name = f"soundtrack of {self.path}"
+
+    def _open_audio(self) -> None:
+        import av
+
+        try:
+            self._file = av.open(str(self.path))
+        except (av.FFmpegError, OSError) as exc:
+            raise SourceError(f"{self.name}: cannot read ({exc})") from exc
+        if not self._file.streams.audio:
+            self._file.close()
+            self._file = None
+            raise SourceError(f"{self.name}: the video has no audio track")
+        stream = self._file.streams.audio[0]
+        self.rate = stream.rate
+        logger.info("%s: %s, %d Hz, %d channel(s)", self.name, stream.codec_context.name, stream.rate,
+                    stream.channels)
+
+    def _chunks(self, size: int) -> Iterator[np.ndarray]:
+        import av
+
+        # Planar float at the stream's own rate and channels: the same samples soundfile would give.
+        resampler = av.AudioResampler(format="fltp", rate=self.rate)
+        pending, held = [], 0
+        for frame in self._file.decode(audio=0):
+            for out in resampler.resample(frame):
+                pending.append(out.to_ndarray().T)
+                held += out.samples
+            if held >= size:
+                block = np.concatenate(pending).astype(np.float32)
+                pending, held = [], 0
+                yield block
+        for out in resampler.resample(None):
+            pending.append(out.to_ndarray().T)
+        if pending:
+            yield np.concatenate(pending).astype(np.float32)
+
+
+def audio_file_source(path: str | Path, **options) -> AudioFileSource:
+    """The right reader for a recording: a video's soundtrack by its suffix, else an audio file."""
+    cls = SoundtrackSource if Path(path).suffix.lower() in VIDEO_SUFFIXES else AudioFileSource
+    return cls(path, **options)
 
 
 def _sounddevice():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mido
 
+from ..sources.base import SourceError
 from . import NoteEvent, NoteSource
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ class MidiFileSource(NoteSource):
     def __init__(self, path: str | Path, realtime: bool = True, speed: float = 1.0,
                  loop_period: float | None = None):
         self.name = f"midi-file:{Path(path).name}"
-        self.notes = read_midi_notes(path)
+        try:
+            self.notes = read_midi_notes(path)
+        except ValueError as err:  # a bad file named in the config: one line and exit 2, not a traceback
+            raise SourceError(str(err)) from None
         self.realtime = realtime
         self.speed = speed
         # Replayed again every loop_period seconds (with a looping video of the same performance).

@@ -25,14 +25,18 @@ CONTEXT_FRAMES = 172        # decided frames kept as context so notes crossing a
 OUTPUTS = {"note": "StatefulPartitionedCall:1", "onset": "StatefulPartitionedCall:2"}
 
 
+class NoteModelError(RuntimeError):
+    """basic-pitch's model is missing or cannot be loaded; the message names the file."""
+
+
 def model_path() -> Path:
     """nmp.onnx inside the installed basic-pitch wheel, found without importing basic_pitch (it probes TensorFlow)."""
     spec = importlib.util.find_spec("basic_pitch")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("basic-pitch is not installed: pip install --no-deps basic-pitch==0.4.0")
+        raise NoteModelError("basic-pitch is not installed: pip install --no-deps basic-pitch==0.4.0")
     path = Path(spec.submodule_search_locations[0]) / "saved_models" / "icassp_2022" / "nmp.onnx"
     if not path.is_file():
-        raise RuntimeError(f"basic-pitch is installed but {path} is missing")
+        raise NoteModelError(f"basic-pitch is installed but {path} is missing")
     return path
 
 
@@ -44,7 +48,12 @@ def load_model(threads: int = 1):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     from ..runtime import onnx_providers
-    return ort.InferenceSession(str(model_path()), options, providers=onnx_providers())
+    path = model_path()
+    try:
+        return ort.InferenceSession(str(path), options, providers=onnx_providers())
+    except Exception as err:  # onnxruntime's InvalidProtobuf, Fail, ... derive from Exception only
+        raise NoteModelError(f"basic-pitch model {path}: onnxruntime cannot load it ({type(err).__name__}: "
+                             f"{str(err).splitlines()[0][:160] if str(err) else ''}); reinstall basic-pitch") from None
 
 
 def frame_time(frame: int) -> float:

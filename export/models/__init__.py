@@ -30,6 +30,7 @@ class ModelSpec:
 
 
 def _finger_action(variant: str, size: str = "small") -> ModelSpec:
+    from pianocam.device.fingering.crops import SCHEMA as HAND_CROPS
     from pianocam.export.models import finger_action as fa
 
     def build(seed: int, args):
@@ -37,9 +38,13 @@ def _finger_action(variant: str, size: str = "small") -> ModelSpec:
 
         torch.manual_seed(seed)
         model = fa.build(variant, size).eval()
+        architecture = {"variant": variant, "size": size, **fa.describe(model)}
+        if getattr(args, "weights", None):   # `pianocam train finger-action` hands its trained weights over
+            model.load_state_dict(torch.load(args.weights, weights_only=True))
+            return model.eval(), {"trained": True, "weights": "trained: pianocam train finger-action",
+                                  "architecture": architecture, "training": args.training, "metrics": args.metrics}
         return model, {"trained": False, "weights": f"untrained: torch.manual_seed({seed}) initialisation; "
-                       "architecture and export only, its outputs mean nothing yet",
-                       "architecture": {"variant": variant, "size": size, **fa.describe(model)}}
+                       "architecture and export only, its outputs mean nothing yet", "architecture": architecture}
 
     def representative(count: int, seed: int, args):
         from pianocam.export.scene_crops import fingertip_clips
@@ -51,7 +56,7 @@ def _finger_action(variant: str, size: str = "small") -> ModelSpec:
     return ModelSpec(
         name=name, paper="seed 003 (CNN + SAM, 2-layer GRU + SEAM, FC 96)",
         inputs={"frames": (fa.FRAMES, 3, fa.SIZE, fa.SIZE)}, outputs=("probabilities",), labels=fa.LABELS,
-        feature_schema="fingertip-crops-v1/12x128", normalisation=fa.NORMALISATION, build=build,
+        feature_schema=HAND_CROPS, normalisation=fa.NORMALISATION, build=build,
         representative=representative,
         calibration_note="rendered scenes (pianocam.device.scene, seed-derived): 12 consecutive 128×128 crops "
                          "centred on a hand's middle fingertip, both hands, windows every 6 frames")

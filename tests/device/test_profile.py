@@ -27,7 +27,7 @@ def profiled(tmp_path_factory):
 def test_every_shipped_model_and_backend_has_a_row(profiled):
     report, _ = profiled
     expected = {p.name for p in manifests(MODELS)}
-    assert len(expected) >= 8
+    assert len(expected) >= 6   # technique fp32/int8 × ONNX/TFLite, finger_action fp32 × ONNX/TFLite
     rows = report["models"]
     assert {r["artifact"] for r in rows} == {json.loads(p.read_text())["artifact"] for p in manifests(MODELS)}
     assert {(r["model"], r["format"]) for r in rows} >= {(m, f) for m in ("technique", "finger_action")

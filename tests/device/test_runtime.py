@@ -75,8 +75,9 @@ def test_missing_manifest_is_refused(tmp_path):
 
 
 # Every shipped artifact, both backends: the unit's one interface.
+# (finger_action ships fp32 only: its int8 artifacts failed parity, and a failed artifact is not shipped.)
 SHIPPED = [(name, precision, fmt) for name in ("technique", "finger_action") for precision in ("fp32", "int8")
-           for fmt in ("onnx", "tflite")]
+           for fmt in ("onnx", "tflite") if (name, precision) != ("finger_action", "int8")]
 
 
 def _sample(model, batch: int = 1) -> dict:
@@ -102,9 +103,9 @@ def test_onnx_and_tflite_agree_on_the_same_input(name):
     np.testing.assert_allclose(onnx_model.run(x), tflite_model.run(x), atol=1e-5)
 
 
-def test_finger_action_manifest_says_untrained_and_meets_the_issue_budget():
-    manifest = json.loads(manifest_path(MODELS / "finger_action", "finger_action", "int8").read_text())
-    assert manifest["trained"] is False and "untrained" in manifest["weights"]
+def test_finger_action_manifest_says_trained_and_meets_the_issue_budget():
+    manifest = json.loads(manifest_path(MODELS / "finger_action", "finger_action", "fp32").read_text())
+    assert manifest["trained"] is True and manifest["metrics"]["held_out_rendered"]["notes"] > 0
     assert manifest["bytes"] <= 1_000_000
     assert manifest["inputs"][0]["shape"] == [None, 12, 3, 128, 128]
 
@@ -120,7 +121,7 @@ def _copy_any(tmp_path: Path, name: str, precision: str, fmt: str) -> Path:
 @pytest.mark.parametrize("fmt,engine", [("onnx", "onnxruntime"), ("tflite", "LiteRT")])
 def test_corrupted_artifact_with_matching_sha_is_refused(tmp_path, fmt, engine):
     # Someone "fixed" the manifest's sha256 after the file was damaged: the loader still refuses it.
-    path = _copy_any(tmp_path, "finger_action", "int8", fmt)
+    path = _copy_any(tmp_path, "finger_action", "fp32", fmt)
     manifest = json.loads(path.read_text())
     artifact = tmp_path / manifest["artifact"]
     data = bytearray(artifact.read_bytes())
@@ -144,7 +145,7 @@ def test_flipped_byte_is_a_sha256_mismatch(tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", ["onnx", "tflite"])
 def test_finger_action_of_another_crop_size_is_refused(tmp_path, fmt):
-    path = _copy_any(tmp_path, "finger_action", "int8", fmt)
+    path = _copy_any(tmp_path, "finger_action", "fp32", fmt)
     with pytest.raises(ManifestError, match=r"input-shape mismatch.*\[12, 3, 128, 128\].*\[12, 3, 96, 96\]"):
         load_model(path, input_shape=(12, 3, 96, 96))
     with pytest.raises(ManifestError, match="feature-schema mismatch.*fingertip-crops-v0"):
@@ -152,11 +153,11 @@ def test_finger_action_of_another_crop_size_is_refused(tmp_path, fmt):
 
 
 def test_json_that_disagrees_with_the_embedded_manifest_is_refused(tmp_path):
-    path = _copy_any(tmp_path, "finger_action", "int8", "onnx")
+    path = _copy_any(tmp_path, "finger_action", "fp32", "onnx")
     manifest = json.loads(path.read_text())
-    manifest["features"]["schema"] = "fingertip-crops-v2/12x128"   # edited by hand, graph unchanged
+    manifest["features"]["schema"] = "fingertip-crops-v3/12x128"   # edited by hand, graph unchanged
     path.write_text(json.dumps(manifest))
-    with pytest.raises(ManifestError, match="embedded-manifest mismatch.*fingertip-crops-v1"):
+    with pytest.raises(ManifestError, match="embedded-manifest mismatch.*fingertip-crops-v2"):
         load_model(path)
 
 
@@ -166,7 +167,7 @@ def test_tflite_manifest_is_not_an_onnx_model(tmp_path):
 
 
 def test_onnx_graph_with_a_gru_runs_any_batch():
-    model = load_model(manifest_path(MODELS / "finger_action", "finger_action", "int8"))
+    model = load_model(manifest_path(MODELS / "finger_action", "finger_action", "fp32"))
     x = _sample(model, 3)
     together = model.run(x)
     apart = np.concatenate([model.run({k: v[i:i + 1] for k, v in x.items()}) for i in range(3)])

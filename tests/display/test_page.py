@@ -371,3 +371,34 @@ def test_vendored_client_matches_the_lock():
     for html in ("index.html", "classroom.html"):
         text = (root / html).read_text()
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+def test_classroom_shows_a_crashed_unit_offline_though_its_will_has_an_older_seq(broker, browser, tmp_path):
+    """The last will's offline carries the seq reserved at connect, below the notes sent after it: the
+    classroom takes the newest status whatever its seq (the README's per-topic rule)."""
+    from pianocam.device.config import load_config
+    from pianocam.device.journal import Journal
+    from pianocam.device.publisher import Publisher
+
+    from ..conftest import wait_until
+
+    config = load_config(environ={})
+    config.unit_id, config.room = "crashing", "Practice 9"
+    config.mqtt.host, config.mqtt.port, config.mqtt.keepalive = broker.host, broker.port, 1
+    config.journal.path = str(tmp_path / "journal.sqlite")
+    unit = Publisher(config, Journal(config.journal_path()))
+    unit.emit("status", {"room": "Practice 9", "source": "online"})
+    unit.start()
+    room = browser.new_page(viewport={"width": 1280, "height": 800})
+    room.goto(f"http://127.0.0.1:{broker.ws_port}/classroom.html")
+    room.wait_for_selector('.tile[data-unit="crashing"]', timeout=10_000)
+    seqs = [unit.emit("note", {"pitch": 60 + i, "name": "C4", "hand": "right", "finger": 1}) for i in range(5)]
+    assert wait_until(lambda: unit.pending() == 0)
+    assert "Offline" not in room.inner_text('.tile[data-unit="crashing"]')
+    unit._client._sock.close()  # a crash: no DISCONNECT, the broker sends the will
+    unit._client.loop_stop()
+    room.wait_for_function("document.querySelector('.tile[data-unit=\"crashing\"]').innerText.includes('Offline')",
+                           timeout=10_000)
+    will = _wait_retained(broker.host, broker.port, "pianocam/crashing/status", lambda p: True, timeout=5)
+    assert will["state"] == "offline" and will["seq"] < seqs[-1]
+    unit.journal.close()

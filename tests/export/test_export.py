@@ -85,7 +85,7 @@ def test_every_format_is_written_with_parity_and_loads_on_the_unit(exported, pre
     assert manifest["parity"]["max_abs_diff"] <= (1e-3 if precision == "fp32" else 0.2)
     assert manifest["trained"] is False and manifest["export"]["seconds"] >= 0
     assert manifest["architecture"]["temporal_attention"] and not manifest["architecture"]["spatial_attention"]
-    model = load_model(path, feature_schema="fingertip-crops-v1/12x128", input_shape=(12, 3, 128, 128))
+    model = load_model(path, feature_schema="fingertip-crops-v2/12x128", input_shape=(12, 3, 128, 128))
     assert model.run(np.zeros((1, 12, 3, 128, 128), np.float32)).shape == (1, 6)
     assert manifest["artifact"] in table
     if fmt == "onnx":

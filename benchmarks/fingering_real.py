@@ -1,0 +1,352 @@
+"""Finger per note on real footage: hand and finger accuracy against notes labelled by eye, beside the rendered figure.
+
+Truth: tests/device/fingering_real.json (the real clips in ../shared/data/real/clips, every note's
+hand and finger judged by eye, blind to pianocam; how is written in the file). Per clip, MediaPipe
+(complexity 1) tracks the hands; the key map comes from pianocam's calibration of the clip's first
+frames (given the leftmost C in view, judged by eye: neither keyboard end is in view) or, where it
+cannot calibrate, from a key map marked by eye in tests/device/keymaps/. Notes come from:
+  labels       the labels' own onsets and pitches, as a MIDI file would give them; offline decoding
+  labels-live  the same notes decoded live (FingerAssigner), as the unit does
+  soundtrack   basic-pitch on the clip's own sound (same clock as the picture), as `pianocam fingering` does
+Each evidence rule (device/fingering/evidence.py: EvidenceRule) is scored on every real clip and on
+the rendered benchmark scenes of benchmarks/fingering.py (offline, MIDI notes; scenes and tracked
+hands cached by that benchmark), so a cue is kept only if it helps on real footage.
+Then vision-only notes (no MIDI, no sound) against the soundtrack's notes (real) and the truth (rendered):
+precision, recall, F1 per detector (keys darkening, fingertip strokes, both).
+Usage: .venv/bin/python benchmarks/fingering_real.py [--data ../shared/data] [--scenes 10] [--rules all]
+       [--detection 0.2] [--vision-scenes 0]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pianocam.device.calibrate_live import calibrate_frame
+from pianocam.device.config import CalibrationConfig
+from pianocam.device.fingering import FingerAssigner, assign_fingers
+from pianocam.device.fingering.evidence import DEFAULT_RULE, EvidenceRule
+from pianocam.device.hands import HandTracker
+from pianocam.device.keyboard import KeyMap
+from pianocam.device.notes import NoteEvent
+from pianocam.device.notes.evaluate import match_notes, score_notes
+from pianocam.device.sources.scene import cache_root
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "tests" / "device" / "fingering_real.json"
+KEYMAPS = ROOT / "tests" / "device" / "keymaps"
+# The leftmost C in view, judged by eye (and by the soundtrack's pitches where there is one).
+FIRST_C = {"esnylmz-ode-to-joy-right-hand": "C4", "jackier42-partial-keyboard-one-hand": "C3"}
+BASE = DEFAULT_RULE   # distance alone (every cue off)
+RULES = {
+    "distance only (default)": BASE,
+    "depth 1": replace(BASE, depth=1.0),
+    "along 0.1": replace(BASE, along=0.1),
+    "along 0": replace(BASE, along=0.0),
+    "smooth ±1": replace(BASE, smooth=1),
+    "stillness 1": replace(BASE, stillness=1.0),
+    "stillness 3": replace(BASE, stillness=3.0),
+    "depth 2": replace(BASE, depth=2.0),
+    "depth 3": replace(BASE, depth=3.0),
+    "descent 1": replace(BASE, descent=1.0),
+    "descent 3": replace(BASE, descent=3.0),
+    "depth 1 + smooth ±1": replace(BASE, depth=1.0, smooth=1),
+}
+# Seed 003's network as more evidence (device/fingering/network.py), at these weights, where the
+# shipped model is trained.
+NETWORK = {"network ×0.5": 0.5, "network ×1": 1.0, "network ×2": 2.0}
+
+
+def network_model():
+    from pianocam.device.fingering import network
+    from pianocam.device.runtime import ManifestError, read_manifest
+
+    try:
+        return network.load() if read_manifest(network.MODEL).get("trained") else None
+    except ManifestError:
+        return None
+
+
+def decide(name, rules, notes, frames, keymap, offset, costs_of):
+    """Offline fingerings under one row: an evidence rule, or the network's cost at a weight."""
+    if name in NETWORK:
+        unit = costs_of()
+        return assign_fingers(notes, frames, keymap, offset, costs=[NETWORK[name] * c for c in unit])
+    return assign_fingers(notes, frames, keymap, offset, rule=rules[name])
+
+
+def tracked(clip: Path, detection: float = 0.5) -> list:
+    cache = cache_root() / "real-hands" / f"{clip.stem}.c1{'' if detection == 0.5 else f'.d{detection:g}'}.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    from pianocam.device.sources.video import VideoFileSource
+
+    frames = []
+    with VideoFileSource(str(clip), realtime=False) as source, \
+            HandTracker(model_complexity=1, min_detection_confidence=detection) as tracker:
+        while (frame := source.read()) is not None:
+            frames.append(tracker.process(frame.image, frame.index, frame.t))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(frames))
+    return frames
+
+
+def keymap_for(clip: Path) -> tuple[KeyMap | None, str]:
+    marked = KEYMAPS / f"{clip.stem}.json"
+    if marked.exists():
+        return KeyMap.load(marked), "marked by eye"
+    capture = cv2.VideoCapture(str(clip))
+    error = "no frame"
+    for _ in range(30):
+        ok, image = capture.read()
+        if not ok:
+            break
+        keymap, error = calibrate_frame(image, CalibrationConfig(first_c=FIRST_C.get(clip.stem, "")))
+        if keymap is not None:
+            return keymap, f"calibrated, first C {FIRST_C.get(clip.stem)}"
+        for _ in range(9):
+            capture.grab()
+    return None, error
+
+
+def soundtrack_notes(clip: Path) -> list[NoteEvent]:
+    from pianocam.device.notes.audio import audio_file_source, has_soundtrack
+
+    if not has_soundtrack(clip):
+        return []
+    source = audio_file_source(clip).open()
+    notes = []
+    try:
+        while (due := source.poll(0.5)) is not None:
+            notes += due
+    finally:
+        source.close()
+    return notes
+
+
+def live(notes, frames, keymap, rule):
+    assigner = FingerAssigner(keymap, rule=rule)
+    pending = sorted(notes, key=lambda n: n.onset)
+    out = []
+    for hands in frames:
+        due = [n for n in pending if n.onset <= hands.t]
+        pending = pending[len(due):]
+        if due:
+            out += assigner.add_notes(due)
+        out += assigner.add_frame(hands)
+    return out + assigner.add_notes(pending) + assigner.flush()
+
+
+def score(truth: list[dict], decided: list, tolerance: float = 0.05) -> dict:
+    """decided: Fingerings. Truth notes matched by pitch and onset; a missed note counts as wrong."""
+    pairs = dict(match_notes([(t["midi"], t["onset_s"]) for t in truth],
+                             [(d.note.pitch, d.note.onset) for d in decided], tolerance))
+    confusion = Counter()
+    hand_ok = right = 0
+    for i, t in enumerate(truth):
+        d = decided[pairs[i]] if i in pairs else None
+        got = "missed" if d is None else "?" if d.finger is None else str(d.finger)
+        confusion[(t["finger"], got)] += 1
+        hand_ok += d is not None and d.hand == t["hand"]
+        right += d is not None and d.hand == t["hand"] and d.finger == t["finger"]
+    return {"notes": len(truth), "hand": hand_ok, "right": right, "confusion": confusion}
+
+
+def rendered_figures(scenes: int, rules: dict, detection: float, model=None) -> dict[str, tuple[int, int]]:
+    """Offline MIDI decoding on the cached rendered benchmark scenes, per rule: (right, notes)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fingering import SETTINGS, tracked_hands
+
+    from pianocam.device.notes.midi import read_midi_notes
+    from pianocam.device.scene import SceneSpec
+    from pianocam.device.sources.scene import cached_scene
+
+    from pianocam.device.fingering.network import note_costs
+
+    names = list(rules) + (list(NETWORK) if model is not None else [])
+    totals = {name: [0, 0] for name in names}
+    for seed, keys, piece, tilt, rotate in SETTINGS[:scenes]:
+        folder = cached_scene(SceneSpec(seed=seed, keys=keys, seconds=20.0, piece=piece, tilt=tilt, rotate=rotate),
+                              cache_root() / "bench-scenes")
+        truth = json.loads((folder / "truth.json").read_text())
+        frames = tracked_hands(folder, truth["fps"], detection)
+        keymap = _rendered_keymap(folder, truth)
+        notes = read_midi_notes(folder / "performance.mid")
+        labelled = [{"midi": n["pitch"], "onset_s": n["onset"], "hand": n["hand"], "finger": n["finger"]}
+                    for n in truth["notes"]]
+        cache = {}
+
+        def costs_of():
+            if "c" not in cache:
+                cache["c"] = note_costs(model, str(folder / "video.mp4"), notes, frames, keymap)
+            return cache["c"]
+        for name in names:
+            s = score(labelled, decide(name, rules, notes, frames, keymap, 0.0, costs_of) if keymap else [])
+            totals[name][0] += s["right"]
+            totals[name][1] += s["notes"]
+    return totals
+
+
+def confusion_table(confusion: Counter) -> str:
+    columns = ["1", "2", "3", "4", "5", "?", "missed"]
+    lines = ["truth \\ chosen " + " ".join(f"{c:>6}" for c in columns)]
+    for finger in range(1, 6):
+        if any(confusion[(finger, c)] for c in columns):
+            lines.append(f"{finger:>14} " + " ".join(f"{confusion[(finger, c)]:>6}" for c in columns))
+    return "\n".join(lines)
+
+
+def vision_notes(clip: Path, frames: list, keymap: KeyMap) -> dict[str, list[NoteEvent]]:
+    """Vision-only notes per detector: keys seen darkening, fingertips seen striking, and both."""
+    from pianocam.device.notes.strokes import StrokeDetector, merge_notes
+    from pianocam.device.notes.vision import KeyPressDetector
+
+    darkening, strokes = KeyPressDetector(keymap), StrokeDetector(keymap)
+    capture = cv2.VideoCapture(str(clip))
+    seen = {"keys darkening": [], "fingertip strokes": []}
+    for hands in frames:
+        ok, image = capture.read()
+        if not ok:
+            break
+        seen["keys darkening"] += darkening.update(image, hands, hands.t)
+        seen["fingertip strokes"] += strokes.update(hands, hands.t)
+    seen["both"] = merge_notes(seen["fingertip strokes"], seen["keys darkening"])
+    return seen
+
+
+def vision_rendered(scenes: int, detection: float) -> dict[str, list]:
+    """The same detectors on the rendered benchmark scenes against their truth (onsets within 100 ms)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fingering import SETTINGS, tracked_hands
+
+    from pianocam.device.scene import SceneSpec
+    from pianocam.device.sources.scene import cached_scene
+
+    totals: dict[str, list] = defaultdict(lambda: [0, 0, 0])
+    for seed, keys, piece, tilt, rotate in SETTINGS[:scenes]:
+        folder = cached_scene(SceneSpec(seed=seed, keys=keys, seconds=20.0, piece=piece, tilt=tilt, rotate=rotate),
+                              cache_root() / "bench-scenes")
+        truth = json.loads((folder / "truth.json").read_text())
+        keymap = _rendered_keymap(folder, truth)
+        if keymap is None:
+            continue
+        for name, notes in vision_notes(folder / "video.mp4", tracked_hands(folder, truth["fps"], detection),
+                                        keymap).items():
+            s = score_notes([(n["pitch"], n["onset"]) for n in truth["notes"]], [(n.pitch, n.onset) for n in notes],
+                            0.1)
+            totals[name] = [a + b for a, b in zip(totals[name], (s.truth, s.estimated, s.matched))]
+    return totals
+
+
+def _rendered_keymap(folder: Path, truth: dict):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fingering import first_frame
+
+    keymap, error = calibrate_frame(first_frame(folder), CalibrationConfig())
+    if keymap is None and "first-c" in error:
+        first_c = min((k for k in truth["keys"] if k["name"][0] == "C" and not k["black"] and k["visible"]
+                       and 0 <= k["center"][0] < truth["width"]), key=lambda k: k["midi"])["name"]
+        keymap, error = calibrate_frame(first_frame(folder), CalibrationConfig(first_c=first_c))
+    return keymap
+
+
+def f1_row(name: str, truth: int, estimated: int, matched: int) -> str:
+    p, r = matched / max(estimated, 1), matched / max(truth, 1)
+    return f"{name:22} {matched:>4}/{truth:<5} {estimated:>6} {p:>10.2f} {r:>7.2f} {2 * p * r / max(p + r, 1e-9):>5.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--scenes", type=int, default=10, help="rendered benchmark scenes (0: skip)")
+    parser.add_argument("--rules", default="all", help="comma-separated rule names, or all")
+    parser.add_argument("--vision-scenes", type=int, default=None, help="rendered scenes for the vision-only "
+                        "figures (default: --scenes; 0 skips them)")
+    parser.add_argument("--detection", type=float, default=0.5, help="MediaPipe's min_detection_confidence "
+                        "(default 0.5, the unit's tracker.min_detection_confidence)")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    labels = json.loads(LABELS.read_text())
+    rules = RULES if args.rules == "all" else {k: RULES[k] for k in args.rules.split(",") if k in RULES}
+    model = network_model() if args.rules == "all" or any(k in NETWORK for k in args.rules.split(",")) else None
+    rows = list(rules) + (list(NETWORK) if model is not None else [])
+    print(f"truth: {LABELS.relative_to(ROOT)} ({labels['measured']}); MediaPipe complexity 1, "
+          f"min_detection_confidence {args.detection:g}")
+    real = {name: [0, 0, 0] for name in rows}       # right, hand right, notes
+    confusions = defaultdict(Counter)
+    vision_rows = []
+    for entry in labels["clips"]:
+        clip = args.data / entry["file"]
+        truth = [n for n in entry["notes"] if n.get("finger") and n.get("midi")]
+        if not clip.exists():
+            print(f"{entry['file']}: not found under {args.data}; skipped")
+            continue
+        keymap, how = keymap_for(clip)
+        if keymap is None:
+            print(f"{clip.name}: no key map ({how}); its {len(truth)} labelled notes count as wrong")
+            for name in rows:
+                real[name][2] += len(truth)
+            continue
+        frames = tracked(clip, args.detection)
+        given = [NoteEvent(n["midi"], n["onset_s"], None, 64, "labels") for n in truth]
+        heard = soundtrack_notes(clip)
+        offset = 0.0  # the soundtrack and the picture share the container's clock
+        print(f"\n{clip.name}: {len(frames)} frames, {sum(bool(f.hands) for f in frames)} with a hand; "
+              f"key map {how}; {len(truth)} labelled notes; soundtrack: {len(heard)} notes, "
+              "on the picture's clock")
+        print(f"{'rule':32} {'labels':>12} {'labels-live':>12} {'soundtrack':>12} {'hand':>6}")
+        from pianocam.device.fingering.network import note_costs
+
+        cache = {}
+
+        def costs_of(notes, key):
+            return lambda: cache.setdefault(key, note_costs(model, str(clip), notes, frames, keymap, offset))
+        for name in rows:
+            rule = rules.get(name, DEFAULT_RULE)
+            s = score(truth, decide(name, rules, given, frames, keymap, 0.0, costs_of(given, "labels")))
+            s_live = score(truth, live(given, frames, keymap, rule)) if name in rules else None
+            s_heard = score(truth, decide(name, rules, heard, frames, keymap, offset, costs_of(heard, "heard"))) \
+                if heard else None
+            real[name][0] += s["right"]
+            real[name][1] += s["hand"]
+            real[name][2] += s["notes"]
+            confusions[name] += s["confusion"]
+            heard_cell = f"{s_heard['right']}/{s_heard['notes']}" if s_heard else "-"
+            live_cell = f"{s_live['right']}/{s_live['notes']}" if s_live else "-"
+            print(f"{name:32} {s['right']:>6}/{s['notes']:<5} {live_cell:>12} "
+                  f"{heard_cell:>12} {s['hand']:>3}/{s['notes']}")
+        if heard:
+            vision_rows.append((clip.name, heard, vision_notes(clip, frames, keymap)))
+    rendered = rendered_figures(args.scenes, rules, args.detection, model) if args.scenes else {}
+    print("\nall real clips (labels' notes, offline) beside the rendered scenes (MIDI, offline)")
+    print(f"{'rule':32} {'real right':>14} {'real hand':>10} {'rendered right':>16}")
+    for name in rows:
+        r, h, n = real[name]
+        rr = rendered.get(name)
+        cell = f"{rr[0] / rr[1]:.1%} of {rr[1]}" if rr else "-"
+        print(f"{name:32} {r:>4}/{n:<4} {r / max(n, 1):>5.1%} {h / max(n, 1):>9.1%} {cell:>16}")
+    first = next(iter(rules))
+    print(f"\nconfusion by finger, real clips, rule '{first}' (rows: labelled finger)\n"
+          + confusion_table(confusions[first]))
+    header = f"{'detector':22} {'found':>10} {'seen':>6} {'precision':>10} {'recall':>7} {'F1':>5}"
+    for clip_name, heard, seen in vision_rows:
+        print(f"\nvision-only notes against the soundtrack's notes, {clip_name}, onsets within 100 ms\n{header}")
+        for name, notes in seen.items():
+            s = score_notes([(n.pitch, n.onset) for n in heard], [(n.pitch, n.onset) for n in notes], 0.1)
+            print(f1_row(name, s.truth, s.estimated, s.matched))
+    vision_scenes = args.scenes if args.vision_scenes is None else args.vision_scenes
+    if vision_scenes:
+        print(f"\nvision-only notes on the {vision_scenes} rendered scenes against their truth, onsets within 100 ms"
+              f"\n{header}")
+        for name, (truth, estimated, matched) in vision_rendered(vision_scenes, args.detection).items():
+            print(f1_row(name, truth, estimated, matched))
+
+if __name__ == "__main__":
+    main()
