@@ -16,7 +16,12 @@ calibrates every frame with no hint, and prints per frame and in total:
 A frame passes when it is mapped, numbered right, every labelled key is within 1/4 of a
 white key and no key is a phantom.
 
-    .venv/bin/python benchmarks/calibration_real.py [--labels F] [--data ../shared/data] [--only TEXT]
+A second, independent measurement of the whole 88-key frames (tests/calibration/
+real_keyboards_second.json: each C's two side edges found as the gap lines on one row, by
+another labeller blind to pianocam and to the first labels) gives a second worst error
+("worst2") and a second pass count; where the two label sets disagree, the table shows how far.
+
+    .venv/bin/python benchmarks/calibration_real.py [--labels F] [--second F] [--data ../shared/data] [--only TEXT]
 """
 from __future__ import annotations
 
@@ -110,7 +115,15 @@ def phantoms(keymap: KeyMap, label: dict) -> list[str]:
     return out
 
 
-def evaluate(label: dict, image, overlays: Path | None = None) -> dict:
+def second_centres(second: dict | None) -> dict:
+    """The second labeller's C centres as {name: (x, y)}."""
+    if not second:
+        return {}
+    return {name: (c["centre_x"], second["y"]) for name, c in second["c_keys"].items()
+            if c.get("centre_x") is not None}
+
+
+def evaluate(label: dict, image, overlays: Path | None = None, second: dict | None = None) -> dict:
     row = {"file": label["file"], "frame": label.get("frame"), "usable": bool(label.get("usable")),
            "known": bool(label.get("numbering_known"))}
     if image is None:
@@ -138,6 +151,11 @@ def evaluate(label: dict, image, overlays: Path | None = None) -> dict:
                numbered_by=getattr(keymap, "numbered_by", None), numbering=numbering, worst=worst,
                phantoms=ghost, labelled_cs=len(centres))
     row["pass"] = bool(numbering) and worst is not None and worst <= TOLERANCE and not ghost
+    centres2 = second_centres(second)
+    if centres2:
+        worst2, on_key2 = c_errors(keymap, centres2, True)
+        row.update(worst2=worst2, pass2=bool(numbering) and on_key2 and worst2 is not None
+                   and worst2 <= TOLERANCE and not ghost)
     return row
 
 
@@ -163,6 +181,8 @@ def _name(row: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", default=str(ROOT / "tests/calibration/real_keyboards.json"))
+    ap.add_argument("--second", default=str(ROOT / "tests/calibration/real_keyboards_second.json"),
+                    help="the second labeller's measurement of the whole 88-key frames ('' for none)")
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data"))
     ap.add_argument("--only", help="frames whose file name contains this")
     ap.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
@@ -173,6 +193,9 @@ def main(argv=None) -> int:
     except (OSError, json.JSONDecodeError) as err:
         print(f"calibration_real: cannot read {args.labels}: {err}", file=sys.stderr)
         return 2
+    seconds = {}
+    if args.second and Path(args.second).is_file():
+        seconds = {i["file"]: i for i in json.loads(Path(args.second).read_text())["images"]}
     data = Path(args.data)
     if not data.is_dir():
         print(f"calibration_real: no data folder {data}", file=sys.stderr)
@@ -180,23 +203,27 @@ def main(argv=None) -> int:
     print(f"labels: {args.labels} ({labels.get('measured', 'no measured line')})\n")
     rows = []
     header = (f"{'frame':<44} {'use':>3} {'num?':>4} {'result':>7} {'keys':>10} {'n':>3} {'by':>13} "
-              f"{'numbering':>9} {'worst':>6} {'ghosts':>6}  pass / reason")
+              f"{'numbering':>9} {'worst':>6} {'worst2':>6} {'ghosts':>6}  pass / reason")
     print(header)
     print("-" * len(header))
     for label in labels["images"]:
         if args.only and args.only not in label["file"]:
             continue
-        row = evaluate(label, read_frame(data, label), Path(args.overlays) if args.overlays else None)
+        row = evaluate(label, read_frame(data, label), Path(args.overlays) if args.overlays else None,
+                       seconds.get(label["file"]) if label.get("frame") is None else None)
         rows.append(row)
         base = (f"{_name(row):<44} {'yes' if row['usable'] else 'no':>3} {'yes' if row['known'] else 'no':>4} "
                 f"{row['result']:>7}")
         if row["result"] != "mapped":
-            print(f"{base} {'':>10} {'':>3} {'':>13} {'':>9} {'':>6} {'':>6}  {row['reason'][:90]}")
+            print(f"{base} {'':>10} {'':>3} {'':>13} {'':>9} {'':>6} {'':>6} {'':>6}  {row['reason'][:90]}")
             continue
         num = {True: "right", False: "WRONG", None: "-"}[row["numbering"]]
         worst = f"{row['worst']:.2f}" if row["worst"] is not None else "-"
+        worst2 = f"{row['worst2']:.2f}" if row.get("worst2") is not None else "-"
+        verdict = ("PASS" if row["pass"] else "fail") + (
+            "" if "pass2" not in row else " / " + ("PASS" if row["pass2"] else "fail"))
         print(f"{base} {row['keys']:>10} {row['count']:>3} {str(row['numbered_by'] or '-'):>13} {num:>9} "
-              f"{worst:>6} {len(row['phantoms']):>6}  {'PASS' if row['pass'] else 'fail'}"
+              f"{worst:>6} {worst2:>6} {len(row['phantoms']):>6}  {verdict}"
               f"{' ' + ','.join(row['phantoms'][:4]) if row['phantoms'] else ''}")
     print()
     usable = [r for r in rows if r["usable"] and r["result"] != "missing"]
@@ -211,6 +238,10 @@ def main(argv=None) -> int:
         print(f"{title}: {len(group)}; mapped {len(mapped)} ({len(mapped) / n:.0%}), numbering right "
               f"{len(right)}, all labelled keys within {TOLERANCE}: {len(within)}, with phantom keys "
               f"{len(ghosted)}; pass {len(passed)} ({len(passed) / n:.0%})")
+    checked = [r for r in rows if "pass2" in r]
+    if seconds:
+        print(f"frames with the second measurement: {len(seconds)}; mapped {len(checked)}; pass against the first "
+              f"labels {sum(r['pass'] for r in checked)}, against the second {sum(r['pass2'] for r in checked)}")
     refused = [r for r in usable if r["result"] == "refused"]
     reasons: dict[str, int] = {}
     for r in refused:

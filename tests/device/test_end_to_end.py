@@ -119,7 +119,7 @@ def test_offline_fingering_command(tmp_path, scene_cache):
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert all(set(line) == {"pitch", "name", "onset", "hand", "finger", "confidence", "source"} for line in lines)
-    assert {line["source"] for line in lines} == {"midi"}
+    assert {line["source"] for line in lines} == {"midi-file"}
     assert "notes from the MIDI file" in result.stderr
     expected = sorted(truth["notes"], key=lambda n: (n["onset"], n["pitch"]))
     assert [line["pitch"] for line in lines] == [n["pitch"] for n in expected]
