@@ -29,7 +29,7 @@ from pianocam.device.calibrate_live import calibrate_frame
 from pianocam.device.config import CalibrationConfig
 from pianocam.device.fingering import FingerAssigner, assign_fingers
 from pianocam.device.fingering.assign import estimate_clock_offset
-from pianocam.device.fingering.evidence import SIDES, note_evidence
+from pianocam.device.fingering.evidence import DEFAULT_RULE, SIDES, note_evidence
 from pianocam.device.hands import HandTracker
 from pianocam.device.notes import NoteEvent
 from pianocam.device.notes.evaluate import match_notes
@@ -66,8 +66,8 @@ def first_frame(folder: Path):
     return image
 
 
-def live(notes, frames, keymap):
-    assigner = FingerAssigner(keymap)
+def live(notes, frames, keymap, rule=DEFAULT_RULE):
+    assigner = FingerAssigner(keymap, rule=rule)
     pending = sorted(notes, key=lambda n: n.onset)
     out = []
     for hands in frames:

@@ -31,7 +31,8 @@ import numpy as np
 
 from pianocam.device.calibrate_live import calibrate_frame
 from pianocam.device.config import CalibrationConfig
-from pianocam.device.fingering import FingerAssigner, assign_fingers
+from fingering import live  # the unit's live decoding, replayed (benchmarks/fingering.py, beside this script)
+from pianocam.device.fingering import assign_fingers
 from pianocam.device.fingering.evidence import DEFAULT_RULE, EvidenceRule
 from pianocam.device.hands import HandTracker
 from pianocam.device.keyboard import KeyMap
@@ -121,27 +122,8 @@ def soundtrack_notes(clip: Path) -> list[NoteEvent]:
 
     if not has_soundtrack(clip):
         return []
-    source = audio_file_source(clip).open()
-    notes = []
-    try:
-        while (due := source.poll(0.5)) is not None:
-            notes += due
-    finally:
-        source.close()
-    return notes
-
-
-def live(notes, frames, keymap, rule):
-    assigner = FingerAssigner(keymap, rule=rule)
-    pending = sorted(notes, key=lambda n: n.onset)
-    out = []
-    for hands in frames:
-        due = [n for n in pending if n.onset <= hands.t]
-        pending = pending[len(due):]
-        if due:
-            out += assigner.add_notes(due)
-        out += assigner.add_frame(hands)
-    return out + assigner.add_notes(pending) + assigner.flush()
+    with audio_file_source(clip) as source:
+        return source.read_all()
 
 
 def score(truth: list[dict], decided: list, tolerance: float = 0.05) -> dict:

@@ -114,14 +114,8 @@ def _read_notes(kind: str, path: str):
         from ..notes.midi import read_midi_notes
         return read_midi_notes(path)
     from ..notes.audio import audio_file_source
-    source = audio_file_source(path).open()
-    notes = []
-    try:
-        while (due := source.poll(0.5)) is not None:
-            notes += due
-    finally:
-        source.close()
-    return notes
+    with audio_file_source(path) as source:
+        return source.read_all()
 
 
 def estimate_offset(args, kind: str, notes, frames, keymap) -> float:

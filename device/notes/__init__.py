@@ -47,6 +47,13 @@ class NoteSource:
     def close(self) -> None:
         pass
 
+    def read_all(self) -> list[NoteEvent]:
+        """Every note up to the source's end: a file's notes at once (the source must be open)."""
+        notes = []
+        while (due := self.poll(0.5)) is not None:
+            notes += due
+        return notes
+
     def __enter__(self) -> "NoteSource":
         return self.open()
 

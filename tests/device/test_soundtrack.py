@@ -21,14 +21,8 @@ ODE_CLIP = Path(__file__).resolve().parents[2].parent / "shared/data/real/clips/
 
 
 def notes_of(source):
-    source.open()
-    notes = []
-    try:
-        while (due := source.poll(0.5)) is not None:
-            notes += due
-    finally:
-        source.close()
-    return notes
+    with source:
+        return source.read_all()
 
 
 def mux(video: Path, wav: Path, out: Path) -> Path:
