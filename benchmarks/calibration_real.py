@@ -16,6 +16,14 @@ calibrates every frame with no hint, and prints per frame and in total:
 A frame passes when it is mapped, numbered right, every labelled key is within 1/4 of a
 white key and no key is a phantom.
 
+A frame refused only because its numbering is unknown (neither end in view, fewer than 88
+keys) is what `pianocam fingering` and the unit number from the notes played: the keys are
+located and named in some octave (calibration/from_notes.py `provisional_keymap`). Such a
+frame is reported as "located" (numbering left to the notes): the labelled C centres (named
+C@1, C@2, ... as their octave is unknown) must each lie on a mapped C, within 1/4 of a white
+key of the nearest mapped C's centre, with no phantom key (more keys mapped than the frame
+shows, a centre outside the frame, or past a labelled key-bed end). It passes "located".
+
 A second, independent measurement of the whole 88-key frames (tests/calibration/
 real_keyboards_second.json: each C's two side edges found as the gap lines on one row, by
 another labeller blind to pianocam and to the first labels) gives a second worst error
@@ -34,7 +42,8 @@ import cv2
 import numpy as np
 
 from pianocam.calibration.detect import detect_keymap
-from pianocam.calibration.errors import CalibrationError
+from pianocam.calibration.errors import CalibrationError, NumberingUnknown
+from pianocam.calibration.from_notes import provisional_keymap
 from pianocam.device.keyboard import WHITE_KEY_WIDTH, KeyMap, parse_note
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,12 +66,16 @@ def read_frame(data: Path, label: dict):
 
 
 def c_errors(keymap: KeyMap, centres: dict, named: bool) -> tuple[float | None, bool]:
-    """(worst sideways error in white-key widths, every C on its own key) over the labelled C centres."""
+    """(worst sideways error in white-key widths, every C on its own key) over the labelled C centres.
+
+    Where the numbering is unknown (`named` false), each C must lie on some mapped C.
+    """
     worst, right = None, True
     cs = [k for k in keymap.keys if k.midi % 12 == 0]
     if not cs:
         return None, not named
     cs_x = np.array([keymap.to_plane([k.center])[0][0] for k in cs])
+    span = keymap.to_plane([keymap.keys[0].center, keymap.keys[-1].center])[:, 0]
     for name, (x, y) in centres.items():
         px = keymap.to_plane([(x, y)])[0][0]
         if named:
@@ -75,17 +88,35 @@ def c_errors(keymap: KeyMap, centres: dict, named: bool) -> tuple[float | None, 
                 continue
             kx = keymap.to_plane([key.center])[0][0]
         else:
+            if not span.min() - WHITE_KEY_WIDTH / 2 <= px <= span.max() + WHITE_KEY_WIDTH / 2:
+                continue  # a C the map does not reach: not mapped, as a named map's missing key
+            under = keymap.key_at(x, y)
+            if under is not None and under.midi % 12 != 0:
+                right = False
             kx = cs_x[int(np.argmin(np.abs(cs_x - px)))]
         err = abs(px - kx) / WHITE_KEY_WIDTH
         worst = err if worst is None else max(worst, err)
     return worst, right
 
 
-def phantoms(keymap: KeyMap, label: dict) -> list[str]:
-    """Mapped keys where the real keyboard has none."""
+def phantoms(keymap: KeyMap, label: dict, named: bool = True) -> list[str]:
+    """Mapped keys where the real keyboard has none.
+
+    With `named` false (a located map named in some octave) the names say nothing: keys count
+    as phantoms beyond the keys the frame shows, off the frame, or past a labelled bed end.
+    """
     out = []
-    lo = parse_note(label["lowest"]) if label.get("lowest") else None
-    hi = parse_note(label["highest"]) if label.get("highest") else None
+    lo = parse_note(label["lowest"]) if named and label.get("lowest") else None
+    hi = parse_note(label["highest"]) if named and label.get("highest") else None
+    if not named:
+        width, height = label.get("width"), label.get("height")
+        for key in keymap.keys:
+            x, y = key.center
+            if width and height and not (0 <= x < width and 0 <= y < height):
+                out.append(key.name)
+        extra = len(keymap.keys) - int(label.get("keys_in_view") or len(keymap.keys))
+        if extra > 0:
+            out += [f"+{extra} keys"]
     corners = label.get("corners") or {}
     edges = []
     if all(c in corners for c in ("back_left", "front_left", "back_right", "front_right")):
@@ -97,7 +128,7 @@ def phantoms(keymap: KeyMap, label: dict) -> list[str]:
             edges.append((a, b, sign))
     half = 0.5 * keymap.white_key_width_px
     for key in keymap.keys:
-        if not LOWEST_KEY <= key.midi <= HIGHEST_KEY:
+        if named and not LOWEST_KEY <= key.midi <= HIGHEST_KEY:
             out.append(key.name)
             continue
         if lo is not None and key.midi < lo or hi is not None and key.midi > hi:
@@ -129,8 +160,14 @@ def evaluate(label: dict, image, overlays: Path | None = None, second: dict | No
     if image is None:
         row.update(result="missing", reason="image not found")
         return row
+    located = False
     try:
         keymap = detect_keymap(image)
+    except NumberingUnknown as err:
+        row.update(result="refused", reason=f"{type(err).__name__}: {err}")
+        # What fingering and the unit do with such a view: locate the keys, let the notes number them.
+        keymap = provisional_keymap(image)
+        located = keymap is not None
     except CalibrationError as err:
         row.update(result="refused", reason=f"{type(err).__name__}: {err}")
         keymap = None
@@ -139,6 +176,15 @@ def evaluate(label: dict, image, overlays: Path | None = None, second: dict | No
     if keymap is None:
         return row
     centres = label.get("c_centres") or {}
+    if located:
+        worst, on_c = c_errors(keymap, centres, False) if centres else (None, True)
+        ghost = phantoms(keymap, label, named=False)
+        row.update(result="located", count=len(keymap.keys), numbered_by="notes (later)", numbering=None,
+                   on_c=on_c, worst=worst, phantoms=ghost, labelled_cs=len(centres),
+                   keys=f"{len(keymap.keys)} keys")
+        row["located_pass"] = on_c and worst is not None and worst <= TOLERANCE and not ghost
+        row["pass"] = False
+        return row
     named = row["known"] and all(not n.startswith("C@") for n in centres)
     worst, on_key = c_errors(keymap, centres, named) if centres else (None, True)
     ghost = phantoms(keymap, label)
@@ -214,6 +260,13 @@ def main(argv=None) -> int:
         rows.append(row)
         base = (f"{_name(row):<44} {'yes' if row['usable'] else 'no':>3} {'yes' if row['known'] else 'no':>4} "
                 f"{row['result']:>7}")
+        if row["result"] == "located":
+            worst = f"{row['worst']:.2f}" if row["worst"] is not None else "-"
+            cs = "on Cs" if row["on_c"] else "OFF Cs"
+            print(f"{base} {row['keys']:>10} {row['count']:>3} {'notes (later)':>13} {cs:>9} {worst:>6} {'-':>6} "
+                  f"{len(row['phantoms']):>6}  located {'PASS' if row['located_pass'] else 'fail'}"
+                  f"{' ' + ','.join(row['phantoms'][:4]) if row['phantoms'] else ''}")
+            continue
         if row["result"] != "mapped":
             print(f"{base} {'':>10} {'':>3} {'':>13} {'':>9} {'':>6} {'':>6} {'':>6}  {row['reason'][:90]}")
             continue
@@ -238,17 +291,28 @@ def main(argv=None) -> int:
         print(f"{title}: {len(group)}; mapped {len(mapped)} ({len(mapped) / n:.0%}), numbering right "
               f"{len(right)}, all labelled keys within {TOLERANCE}: {len(within)}, with phantom keys "
               f"{len(ghosted)}; pass {len(passed)} ({len(passed) / n:.0%})")
+    for title, group in (("located (numbering from the notes), of the usable frames the image cannot number",
+                          [r for r in usable if not r["known"]]),
+                         ("located (numbering from the notes), of those the image numbers but the map did not",
+                          [r for r in known if r["result"] != "mapped"])):
+        located = [r for r in group if r["result"] == "located"]
+        n = max(len(group), 1)
+        print(f"{title}: {len(group)}; located {len(located)} ({len(located) / n:.0%}), every labelled C on a "
+              f"mapped C {sum(r['on_c'] for r in located)}, all within {TOLERANCE}: "
+              f"{sum(r['worst'] is not None and r['worst'] <= TOLERANCE for r in located)}, with phantom keys "
+              f"{sum(bool(r['phantoms']) for r in located)}; pass {sum(r['located_pass'] for r in located)} "
+              f"({sum(r['located_pass'] for r in located) / n:.0%})")
     checked = [r for r in rows if "pass2" in r]
     if seconds:
         print(f"frames with the second measurement: {len(seconds)}; mapped {len(checked)}; pass against the first "
               f"labels {sum(r['pass'] for r in checked)}, against the second {sum(r['pass2'] for r in checked)}")
-    refused = [r for r in usable if r["result"] == "refused"]
+    refused = [r for r in usable if r["result"] in ("refused", "located")]
     reasons: dict[str, int] = {}
     for r in refused:
         key = r["reason"].split(":")[0] + ": " + r["reason"].split(":", 1)[1].strip()[:60]
         reasons[key] = reasons.get(key, 0) + 1
     for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-        print(f"  refused x{n}: {reason}")
+        print(f"  refused (no hint) x{n}: {reason}")
     missing = [r for r in rows if r["result"] == "missing"]
     if missing:
         print(f"labels whose image is missing: {', '.join(r['file'] for r in missing)}")

@@ -15,7 +15,7 @@ from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
 from .ends import walk
 from .lens import estimate_k1, undistort_image
 from .refine import fit_row_warp, white_gaps
-from .errors import KeyboardNotFound
+from .errors import CalibrationError, KeyboardNotFound, NumberingUnknown
 from .numbering import Ends, number_keys
 from .pattern import MIN_KEYS, PatternFit, label_black_keys
 
@@ -26,6 +26,7 @@ MIN_MARGIN = 3             # keys by which the naming must beat every rival nami
 BRIGHT = 0.6               # locally normalised grey of a white key
 DARK = 0.45                # ... and of what is surely no white key
 DARK_SHARE = 0.6           # share of mapped black keys that must look black
+FLAT_RATIO = 1.1           # a flat (affine) fit is kept when its misfit is within this of the homography's
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,28 @@ def _fit_homography(plane: list, image: list, tol: float) -> np.ndarray:
     return _fit_with_inliers(plane, image, tol)[0]
 
 
-def _fit_with_inliers(plane: list, image: list, tol: float):
+def _fit_with_inliers(plane: list, image: list, tol: float, flat: bool = False):
     h, mask = cv2.findHomography(np.float32(plane), np.float32(image), cv2.RANSAC, tol)
     if h is None:
         raise KeyboardNotFound("no piano keyboard found: the black keys do not fit one flat keyboard")
     ok = mask.ravel().astype(bool)
+    if flat:
+        # The points lie near two lines along the row: noise there (a glow, a hand) can buy a
+        # perspective that stretches one end. A camera square to the keyboard needs none.
+        a, amask = cv2.estimateAffine2D(np.float32(plane), np.float32(image), method=cv2.RANSAC,
+                                        ransacReprojThreshold=tol)
+        if a is not None:
+            affine = np.vstack([a, [0.0, 0.0, 1.0]])
+            pl, im = np.asarray(plane, float), np.asarray(image, float)
+            if _misfit(affine, pl, im) <= FLAT_RATIO * _misfit(h, pl, im):
+                h, ok = affine, amask.ravel().astype(bool)
     return h, np.asarray(plane, float)[ok], np.asarray(image, float)[ok]
+
+
+def _misfit(h: np.ndarray, plane: np.ndarray, image: np.ndarray, tol: float = 4.0) -> float:
+    """Truncated mean square image distance (px²) of the points from plane -> image map `h`."""
+    d2 = np.sum((apply_homography(h, plane) - image) ** 2, axis=1)
+    return float(np.mean(np.minimum(d2, tol * tol)))
 
 
 def white_index(midi: int) -> int:
@@ -110,7 +127,7 @@ def white_index(midi: int) -> int:
     return (midi // 12) * 7 + (0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6)[midi % 12]
 
 
-def locate(image: np.ndarray, norm: np.ndarray) -> Located:
+def locate(image: np.ndarray, norm: np.ndarray, flat: bool = False) -> Located:
     """Find the black-key row, name it by its pattern, and fit the plane -> image homography."""
     row = key_row(find_black_keys(image))
     t, order = _along(row)
@@ -150,7 +167,7 @@ def locate(image: np.ndarray, norm: np.ndarray) -> Located:
         for x, p in front_points:
             plane.append((x, WHITE_KEY_LENGTH))
             img.append(p)
-    h, plane_in, image_in = _fit_with_inliers(plane, img, max(2.0, 0.3 * width))
+    h, plane_in, image_in = _fit_with_inliers(plane, img, max(2.0, 0.3 * width), flat)
     whites = [white_index(m) for m in labels]
     backs = [(p, q) for p, q in zip(plane, img) if p[1] == 0.0]
     for _ in range(3):
@@ -163,7 +180,7 @@ def locate(image: np.ndarray, norm: np.ndarray) -> Located:
         use_backs = backs
         plane_all = [p for p, _ in use_backs] + gap_plane
         image_all = [q for _, q in use_backs] + gap_image
-        h, _, _ = _fit_with_inliers(plane_all, image_all, max(2.0, 0.2 * width))
+        h, _, _ = _fit_with_inliers(plane_all, image_all, max(2.0, 0.2 * width), flat)
         # Every point, not only the inliers: a lens bends the outer ones off any one homography.
         plane_in, image_in = np.asarray(plane_all, float), np.asarray(image_all, float)
     row_x = apply_homography(np.linalg.inv(h), [b.back for b in row])[:, 0]
@@ -248,18 +265,17 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
     if image is None or image.ndim != 3 or min(image.shape[:2]) < 64:
         raise KeyboardNotFound("no image to calibrate from (need a colour frame at least 64 px on each side)")
     h, w = image.shape[:2]
-    original = image
-    grey, norm = grey_levels(image)
-    located = locate(image, norm)
-    k1 = estimate_k1(located.plane_points, located.image_points, (w, h))
-    if k1:
-        # A wide lens bends the keyboard: undo it and locate the keys again on the straightened frame.
-        image = undistort_image(original, k1)
-        grey, norm = grey_levels(image)
-        located = locate(image, norm)
-    ends = find_ends(norm, located, grey)
-    in_view = _keys_in_view(located, w, h)
-    numbering = number_keys(ends, in_view, keys=keys, lowest=lowest, first_c=first_c)
+    try:
+        norm, located, k1, ends, in_view, numbering = _locate_and_number(image, keys, lowest, first_c)
+    except NumberingUnknown as unknown:
+        if keys is not None or lowest is not None or first_c is not None:
+            raise
+        # Glow or a hand at an end can bend the fit enough that the walk misses the end: a square-on
+        # camera needs no perspective, so try the flat fit before giving up on the numbering.
+        try:
+            norm, located, k1, ends, in_view, numbering = _locate_and_number(image, keys, lowest, first_c, flat=True)
+        except CalibrationError:
+            raise unknown from None
     shift = numbering.shift
     # Plane x is measured from C-1: move the relative plane by the octaves found.
     to_plane = np.array([[1.0, 0.0, shift * SEMITONE_WIDTH], [0, 1, 0], [0, 0, 1]]) @ np.linalg.inv(
@@ -289,6 +305,22 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
                 note_name(midis[0]), note_name(midis[-1]), " partial" if keymap.partial else "",
                 located.fit.inliers, located.fit.margin)
     return keymap
+
+
+def _locate_and_number(image: np.ndarray, keys, lowest, first_c, flat: bool = False):
+    """(norm, located keys, lens k1, ends, keys in view, numbering) of one frame, the lens undone where it helps."""
+    h, w = image.shape[:2]
+    grey, norm = grey_levels(image)
+    located = locate(image, norm, flat)
+    k1 = estimate_k1(located.plane_points, located.image_points, (w, h))
+    if k1:
+        # A wide lens bends the keyboard: undo it and locate the keys again on the straightened frame.
+        image = undistort_image(image, k1)
+        grey, norm = grey_levels(image)
+        located = locate(image, norm, flat)
+    ends = find_ends(norm, located, grey)
+    in_view = _keys_in_view(located, w, h)
+    return norm, located, k1, ends, in_view, number_keys(ends, in_view, keys=keys, lowest=lowest, first_c=first_c)
 
 
 def _keys_in_view(located: Located, width: int, height: int) -> list[int]:

@@ -50,3 +50,17 @@ def test_real_keyboard_photo_pitch_classes_match_its_annotation(lamb):
     assert keymap.keys[0].name == "A2" and keymap.keys[-1].name == "D7"
     widths = [k.polygon[1][0] - k.polygon[0][0] for k in keymap.keys if not k.black]
     assert 55 < np.median(widths) < 65  # 1920 px over 32 white keys
+
+
+def test_flat_fit_is_kept_only_where_it_fits_as_well_as_the_homography():
+    from pianocam.calibration.detect import _fit_with_inliers
+
+    rng = np.random.default_rng(3)
+    plane = np.column_stack([rng.uniform(0, 1200, 80), rng.choice([0.0, 100.0, 150.0], 80)])
+    square_on = np.array([[1.5, 0.02, 40.0], [0.01, 1.6, 500.0], [0.0, 0.0, 1.0]])
+    leaning = np.array([[1.5, 0.02, 40.0], [0.01, 1.6, 500.0], [4e-4, 0.0, 1.0]])
+    for h_true, flat_expected in ((square_on, True), (leaning, False)):
+        q = np.column_stack([plane, np.ones(len(plane))]) @ h_true.T
+        image = q[:, :2] / q[:, 2:3] + rng.normal(0, 0.7, (len(plane), 2))
+        h, _, _ = _fit_with_inliers(plane.tolist(), image.tolist(), 3.0, flat=True)
+        assert (abs(h[2, 0]) < 1e-12 and abs(h[2, 1]) < 1e-12) == flat_expected
