@@ -102,10 +102,14 @@ def renumber(keymap: KeyMap, shift: int, how: str = "notes") -> KeyMap:
     """The same keys, each named `shift` semitones higher (a whole number of octaves)."""
     if shift % 12:
         raise ValueError(f"a renumbering by {shift} semitones would put black keys on white ones: recalibrate")
-    move = np.array([[1.0, 0.0, shift // 12 * OCTAVE_WIDTH], [0, 1, 0], [0, 0, 1]]) @ keymap.homography
+    d = shift // 12 * OCTAVE_WIDTH
+    move = np.array([[1.0, 0.0, d], [0, 1, 0], [0, 0, 1]]) @ keymap.homography
+    # The row warp is a function of plane x, which moves with the keys: its centre moves too.
+    warp = {**keymap.row_warp, "centre": keymap.row_warp["centre"] + d} if keymap.row_warp else None
     notes = [n for n in keymap.notes if "neither end" not in n] + [f"numbered from the notes played (shift {shift:+d})"]
     out = build_keymap(move, keymap.image_size, [m + shift for m in keymap.midis],
-                       black_key_length=keymap.black_key_length, lens_k1=keymap.lens_k1, partial=keymap.partial,
+                       black_key_length=keymap.black_key_length, lens_k1=keymap.lens_k1, row_warp=warp,
+                       partial=keymap.partial,
                        notes=notes, keyboard_keys=keymap.keyboard_keys, lowest=keymap.lowest, method=keymap.method)
     out.numbered_by, out.ends = how, dict(keymap.ends)
     return out

@@ -76,6 +76,19 @@ def test_an_octave_off_map_is_numbered_from_a_recorded_performance(keymap):
         renumber(keymap, 5)
 
 
+def test_renumbering_moves_the_names_not_the_keys():
+    """A map with a row warp (keys bending off one homography), renumbered an octave up: every key
+    stays where it was in the image, only its name changes."""
+    to_image = np.array([[SCALE, 0, SHIFT[0]], [0, SCALE, SHIFT[1]], [0, 0, 1]])
+    warp = {"centre": 7000.0, "scale": 600.0, "coef": [3.0, -1.0, 2.0, 0.5]}
+    bent = build_keymap(np.linalg.inv(to_image), (1280, 400), range(48, 85), row_warp=warp)
+    moved = renumber(bent, 12)
+    assert moved.midis == [m + 12 for m in bent.midis]
+    for key in bent.keys:
+        assert np.allclose(moved.key(key.midi + 12).center, key.center, atol=0.05), key.name
+        assert np.allclose(moved.key(key.midi + 12).polygon, key.polygon, atol=0.05), key.name
+
+
 def test_octave_candidates_keep_the_keys_on_a_piano(keymap):
     assert octave_candidates(keymap) == {-24, -12, 0, 12, 24}
 
