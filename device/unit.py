@@ -62,9 +62,11 @@ class Unit:
                                max_bytes=int(config.journal.max_mb * 2**20))
         self.publisher = Publisher(config, self.journal)
         self.source = source or open_source(config.source)
-        self.tracker = HandTracker.from_config(config.tracker)
         self.assigner = FingerAssigner(self._load_keymap())
+        # Notes before the tracker: a bad notes file is reported before MediaPipe's threads start
+        # (their C++ log lines would otherwise interleave with the one-line error on stderr).
         self.notes = open_notes(config, self.source, self.assigner)
+        self.tracker = HandTracker.from_config(config.tracker)
         self.technique, self._technique_state = self._load_technique()
         self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit,
                                  metrics_interval=config.metrics.interval,

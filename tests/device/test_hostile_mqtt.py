@@ -40,6 +40,14 @@ def answers_and_delivers(publisher, inbox, c, transaction):
     assert wait_until(lambda: any(n["seq"] == seq for n in inbox.of("note")), timeout=10)
 
 
+def start_listening(publisher, inbox, c):
+    """Start the publisher and wait until its command subscription stands (one command answered):
+    a command sent in between would be lost to the broker, not refused by the unit."""
+    publisher.start()
+    assert wait_until(lambda: publisher.connected)
+    answers_and_delivers(publisher, inbox, c, "listening")
+
+
 @pytest.fixture
 def unit(mosquitto, tmp_path):
     config = _config(mosquitto.port, tmp_path)
@@ -57,10 +65,9 @@ def unit(mosquitto, tmp_path):
 
 def test_a_deeply_nested_command_does_not_silence_the_unit(unit):
     publisher, inbox, c, _ = unit
-    publisher.start()
-    assert wait_until(lambda: publisher.connected)
+    start_listening(publisher, inbox, c)
     send(c, publisher.topic("cmd/status"), DEEP)
-    refusal = inbox.wait_for("cmd/status/response", 1)[0]
+    refusal = inbox.wait_for("cmd/status/response", 2)[-1]
     assert refusal["ok"] is False and "deeper" in refusal["error"] and refusal["transaction"] is None
     answers_and_delivers(publisher, inbox, c, "after-deep")
 
@@ -74,10 +81,9 @@ def test_a_deeply_nested_command_does_not_silence_the_unit(unit):
 ])
 def test_oversized_or_odd_transactions_are_refused_not_echoed(unit, payload, error):
     publisher, inbox, c, _ = unit
-    publisher.start()
-    assert wait_until(lambda: publisher.connected)
+    start_listening(publisher, inbox, c)
     send(c, publisher.topic("cmd/status"), payload)
-    refusal = inbox.wait_for("cmd/status/response", 1)[0]
+    refusal = inbox.wait_for("cmd/status/response", 2)[-1]
     assert refusal["ok"] is False and error in refusal["error"] and refusal["transaction"] is None
     assert len(json.dumps(refusal)) < 1000
     answers_and_delivers(publisher, inbox, c, 17)
