@@ -21,19 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import sys
 from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from pianocam.device.calibrate_live import calibrate_frame
 from pianocam.device.config import CalibrationConfig
-from fingering import live  # the unit's live decoding, replayed (benchmarks/fingering.py, beside this script)
+# benchmarks/fingering.py, beside this script: its scenes, and the unit's live decoding replayed.
+from fingering import SETTINGS, first_frame, live, tracked_hands
 from pianocam.device.fingering import assign_fingers
-from pianocam.device.fingering.evidence import DEFAULT_RULE, EvidenceRule
+from pianocam.device.fingering.evidence import DEFAULT_RULE
 from pianocam.device.hands import HandTracker
 from pianocam.device.keyboard import KeyMap
 from pianocam.device.notes import NoteEvent
@@ -143,9 +142,6 @@ def score(truth: list[dict], decided: list, tolerance: float = 0.05) -> dict:
 
 def rendered_figures(scenes: int, rules: dict, detection: float, model=None) -> dict[str, tuple[int, int]]:
     """Offline MIDI decoding on the cached rendered benchmark scenes, per rule: (right, notes)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from fingering import SETTINGS, tracked_hands
-
     from pianocam.device.notes.midi import read_midi_notes
     from pianocam.device.scene import SceneSpec
     from pianocam.device.sources.scene import cached_scene
@@ -205,9 +201,6 @@ def vision_notes(clip: Path, frames: list, keymap: KeyMap) -> dict[str, list[Not
 
 def vision_rendered(scenes: int, detection: float) -> dict[str, list]:
     """The same detectors on the rendered benchmark scenes against their truth (onsets within 100 ms)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from fingering import SETTINGS, tracked_hands
-
     from pianocam.device.scene import SceneSpec
     from pianocam.device.sources.scene import cached_scene
 
@@ -228,9 +221,6 @@ def vision_rendered(scenes: int, detection: float) -> dict[str, list]:
 
 
 def _rendered_keymap(folder: Path, truth: dict):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from fingering import first_frame
-
     keymap, error = calibrate_frame(first_frame(folder), CalibrationConfig())
     if keymap is None and "first-c" in error:
         first_c = min((k for k in truth["keys"] if k["name"][0] == "C" and not k["black"] and k["visible"]
