@@ -22,9 +22,9 @@ import numpy as np
 
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.errors import CalibrationError, NumberingUnknown
-from pianocam.device.keyboard import WHITE_KEY_WIDTH, apply_homography
-from pianocam.device.scene import Scene, SceneSpec
-from pianocam.device.scene.spec import BODIES
+from pianocam.calibration.keymap import WHITE_KEY_WIDTH, apply_homography
+from pianocam.scene import Scene, SceneSpec
+from pianocam.scene.spec import BODIES
 
 LIGHTINGS = ("studio", "warm", "dim", "uneven")
 TOLERANCE = 0.25   # white-key widths

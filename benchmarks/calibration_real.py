@@ -44,7 +44,7 @@ import numpy as np
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.errors import CalibrationError, NumberingUnknown
 from pianocam.calibration.from_notes import provisional_keymap
-from pianocam.device.keyboard import WHITE_KEY_WIDTH, KeyMap, parse_note
+from pianocam.calibration.keymap import WHITE_KEY_WIDTH, KeyMap, parse_note
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 0.25     # white-key widths

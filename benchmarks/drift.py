@@ -29,7 +29,7 @@ import numpy as np
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.drift import check_drift
 from pianocam.calibration.errors import CalibrationError
-from pianocam.device.scene import Scene
+from pianocam.scene import Scene
 
 REAL_CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "clips" / "esnylmz-ode-to-joy-right-hand.mp4"
 

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.device.config import load_config
-from pianocam.device.publisher import Watcher
-from pianocam.device.scene import SceneSpec
-from pianocam.device.sources.scene import SceneSource
-from pianocam.device.unit import Unit
+from pianocam.config import load_config
+from pianocam.transport.publisher import Watcher
+from pianocam.scene import SceneSpec
+from pianocam.scene.source import SceneSource
+from pianocam.unit.assembly import Unit
+from pianocam.scene.source import open_configured
 
 
 def start_mosquitto(folder: Path) -> tuple[subprocess.Popen, int]:
@@ -62,7 +63,7 @@ def one_run(spec: SceneSpec, port: int, state: Path) -> list[float]:
 
     watcher = Watcher("127.0.0.1", port, unit_id="delay", on_message=on_message)
     watcher.start()
-    unit = Unit(config)
+    unit = Unit(config, source=open_configured(config.source))
     unit.run(handle_signals=False)
     time.sleep(0.5)
     watcher.stop()

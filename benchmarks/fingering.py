@@ -25,17 +25,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pianocam.device.calibrate_live import calibrate_frame
-from pianocam.device.config import CalibrationConfig
-from pianocam.device.fingering import FingerAssigner, assign_fingers
-from pianocam.device.fingering.assign import estimate_clock_offset
-from pianocam.device.fingering.evidence import DEFAULT_RULE, SIDES, note_evidence
-from pianocam.device.hands import HandTracker
-from pianocam.device.notes import NoteEvent
-from pianocam.device.notes.evaluate import match_notes
-from pianocam.device.notes.midi import read_midi_notes
-from pianocam.device.scene import SceneSpec
-from pianocam.device.sources.scene import cache_root, cached_scene
+from pianocam.calibration.live import calibrate_frame
+from pianocam.config import CalibrationConfig
+from pianocam.fingering import FingerAssigner, assign_fingers
+from pianocam.fingering.assign import estimate_clock_offset
+from pianocam.fingering.evidence import DEFAULT_RULE, SIDES, note_evidence
+from pianocam.hands.tracker import HandTracker
+from pianocam.notes import NoteEvent
+from pianocam.notes.evaluate import match_notes
+from pianocam.notes.midi import read_midi_notes
+from pianocam.scene import SceneSpec
+from pianocam.scene.source import cache_root, cached_scene
 
 SETTINGS = [  # (seed, keys, piece, tilt, rotate)
     (101, 61, "scales", 0, 0), (102, 61, "arpeggios", 0, 0), (103, 61, "chords", 0, 0),
@@ -95,7 +95,7 @@ def nearest(notes, frames, keymap):
 
 
 def transcribe(folder: Path) -> list[NoteEvent]:
-    from pianocam.device.notes.audio import AudioFileSource
+    from pianocam.notes.audio import AudioFileSource
 
     cache = folder / "audio-notes.json"
     if cache.exists():
@@ -112,7 +112,7 @@ def transcribe(folder: Path) -> list[NoteEvent]:
 
 
 def vision_notes(folder: Path, frames: list, keymap) -> list[NoteEvent]:
-    from pianocam.device.notes.vision import KeyPressDetector
+    from pianocam.notes.vision import KeyPressDetector
 
     detector = KeyPressDetector(keymap)
     capture = cv2.VideoCapture(str(folder / "video.mp4"))

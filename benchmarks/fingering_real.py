@@ -1,14 +1,14 @@
 """Finger per note on real footage: hand and finger accuracy against notes labelled by eye, beside the rendered figure.
 
-Truth: tests/device/fingering_real.json (the real clips in ../shared/data/real/clips, every note's
+Truth: tests/fingering/fingering_real.json (the real clips in ../shared/data/real/clips, every note's
 hand and finger judged by eye, blind to pianocam; how is written in the file). Per clip, MediaPipe
 (complexity 1) tracks the hands; the key map comes from pianocam's calibration of the clip's first
 frames (given the leftmost C in view, judged by eye: neither keyboard end is in view) or, where it
-cannot calibrate, from a key map marked by eye in tests/device/keymaps/. Notes come from:
+cannot calibrate, from a key map marked by eye in tests/fingering/keymaps/. Notes come from:
   labels       the labels' own onsets and pitches, as a MIDI file would give them; offline decoding
   labels-live  the same notes decoded live (FingerAssigner), as the unit does
   soundtrack   basic-pitch on the clip's own sound (same clock as the picture), as `pianocam fingering` does
-Each evidence rule (device/fingering/evidence.py: EvidenceRule) is scored on every real clip and on
+Each evidence rule (fingering/evidence.py: EvidenceRule) is scored on every real clip and on
 the rendered benchmark scenes of benchmarks/fingering.py (offline, MIDI notes; scenes and tracked
 hands cached by that benchmark), so a cue is kept only if it helps on real footage.
 Then vision-only notes (no MIDI, no sound) against the soundtrack's notes (real) and the truth (rendered):
@@ -27,17 +27,17 @@ from pathlib import Path
 
 import cv2
 
-from pianocam.device.calibrate_live import calibrate_frame
-from pianocam.device.config import CalibrationConfig
+from pianocam.calibration.live import calibrate_frame
+from pianocam.config import CalibrationConfig
 # benchmarks/fingering.py, beside this script: its scenes, and the unit's live decoding replayed.
 from fingering import SETTINGS, first_frame, live, tracked_hands
-from pianocam.device.fingering import assign_fingers
-from pianocam.device.fingering.evidence import DEFAULT_RULE
-from pianocam.device.hands import HandTracker
-from pianocam.device.keyboard import KeyMap
-from pianocam.device.notes import NoteEvent
-from pianocam.device.notes.evaluate import match_notes, score_notes
-from pianocam.device.sources.scene import cache_root
+from pianocam.fingering import assign_fingers
+from pianocam.fingering.evidence import DEFAULT_RULE
+from pianocam.hands.tracker import HandTracker
+from pianocam.calibration.keymap import KeyMap
+from pianocam.notes import NoteEvent
+from pianocam.notes.evaluate import match_notes, score_notes
+from pianocam.scene.source import cache_root
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "device" / "fingering_real.json"
@@ -59,14 +59,14 @@ RULES = {
     "descent 3": replace(BASE, descent=3.0),
     "depth 1 + smooth ±1": replace(BASE, depth=1.0, smooth=1),
 }
-# Seed 003's network as more evidence (device/fingering/network.py), at these weights, where the
+# Seed 003's network as more evidence (fingering/network.py), at these weights, where the
 # shipped model is trained.
 NETWORK = {"network ×0.5": 0.5, "network ×1": 1.0, "network ×2": 2.0}
 
 
 def network_model():
-    from pianocam.device.fingering import network
-    from pianocam.device.runtime import ManifestError, read_manifest
+    from pianocam.fingering import network
+    from pianocam.models.runtime import ManifestError, read_manifest
 
     try:
         return network.load() if read_manifest(network.MODEL).get("trained") else None
@@ -86,7 +86,7 @@ def tracked(clip: Path, detection: float = 0.5) -> list:
     cache = cache_root() / "real-hands" / f"{clip.stem}.c1{'' if detection == 0.5 else f'.d{detection:g}'}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
-    from pianocam.device.sources.video import VideoFileSource
+    from pianocam.sources.video import VideoFileSource
 
     frames = []
     with VideoFileSource(str(clip), realtime=False) as source, \
@@ -117,7 +117,7 @@ def keymap_for(clip: Path) -> tuple[KeyMap | None, str]:
 
 
 def soundtrack_notes(clip: Path) -> list[NoteEvent]:
-    from pianocam.device.notes.audio import audio_file_source, has_soundtrack
+    from pianocam.notes.audio import audio_file_source, has_soundtrack
 
     if not has_soundtrack(clip):
         return []
@@ -142,11 +142,11 @@ def score(truth: list[dict], decided: list, tolerance: float = 0.05) -> dict:
 
 def rendered_figures(scenes: int, rules: dict, detection: float, model=None) -> dict[str, tuple[int, int]]:
     """Offline MIDI decoding on the cached rendered benchmark scenes, per rule: (right, notes)."""
-    from pianocam.device.notes.midi import read_midi_notes
-    from pianocam.device.scene import SceneSpec
-    from pianocam.device.sources.scene import cached_scene
+    from pianocam.notes.midi import read_midi_notes
+    from pianocam.scene import SceneSpec
+    from pianocam.scene.source import cached_scene
 
-    from pianocam.device.fingering.network import note_costs
+    from pianocam.fingering.network import note_costs
 
     names = list(rules) + (list(NETWORK) if model is not None else [])
     totals = {name: [0, 0] for name in names}
@@ -183,8 +183,8 @@ def confusion_table(confusion: Counter) -> str:
 
 def vision_notes(clip: Path, frames: list, keymap: KeyMap) -> dict[str, list[NoteEvent]]:
     """Vision-only notes per detector: keys seen darkening, fingertips seen striking, and both."""
-    from pianocam.device.notes.strokes import StrokeDetector, merge_notes
-    from pianocam.device.notes.vision import KeyPressDetector
+    from pianocam.notes.strokes import StrokeDetector, merge_notes
+    from pianocam.notes.vision import KeyPressDetector
 
     darkening, strokes = KeyPressDetector(keymap), StrokeDetector(keymap)
     capture = cv2.VideoCapture(str(clip))
@@ -201,8 +201,8 @@ def vision_notes(clip: Path, frames: list, keymap: KeyMap) -> dict[str, list[Not
 
 def vision_rendered(scenes: int, detection: float) -> dict[str, list]:
     """The same detectors on the rendered benchmark scenes against their truth (onsets within 100 ms)."""
-    from pianocam.device.scene import SceneSpec
-    from pianocam.device.sources.scene import cached_scene
+    from pianocam.scene import SceneSpec
+    from pianocam.scene.source import cached_scene
 
     totals: dict[str, list] = defaultdict(lambda: [0, 0, 0])
     for seed, keys, piece, tilt, rotate in SETTINGS[:scenes]:
@@ -274,7 +274,7 @@ def main() -> None:
               f"key map {how}; {len(truth)} labelled notes; soundtrack: {len(heard)} notes, "
               "on the picture's clock")
         print(f"{'rule':32} {'labels':>12} {'labels-live':>12} {'soundtrack':>12} {'hand':>6}")
-        from pianocam.device.fingering.network import note_costs
+        from pianocam.fingering.network import note_costs
 
         cache = {}
 

@@ -39,10 +39,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' real-server helpers: Mosquitto, a PostgreSQL cluster
 
-from pianocam.device.config import load_config  # noqa: E402
-from pianocam.device.journal import Journal  # noqa: E402
-from pianocam.device.publisher import Publisher  # noqa: E402
-from pianocam.device.session import Session  # noqa: E402
+from pianocam.config import load_config  # noqa: E402
+from pianocam.transport.journal import Journal  # noqa: E402
+from pianocam.transport.publisher import Publisher  # noqa: E402
+from pianocam.unit.session import Session  # noqa: E402
 from tests.conftest import Mosquitto, free_port, wait_until  # noqa: E402
 from tests.recorder.postgres import PostgresCluster  # noqa: E402
 
@@ -113,7 +113,7 @@ def one_run(n: int, seconds: float, database: str, folder: Path, seed: int) -> d
     rng = random.Random(seed)
     broker = Mosquitto(folder, settings=BROKER_SETTINGS, persistence=True).start()
     recorder = subprocess.Popen(
-        [sys.executable, "-m", "pianocam.device.cli", "recorder", "--broker", f"127.0.0.1:{broker.port}",
+        [sys.executable, "-m", "pianocam.commands.cli", "recorder", "--broker", f"127.0.0.1:{broker.port}",
          "--database", database, "--listen", "off", "--client-id", f"fleet-recorder-{seed}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     log: list[str] = []

@@ -1,7 +1,7 @@
 """Fingering at a slow board's frame rate: the tracker limited to 5, 8, 10, 15, 20, 30 frames a second.
 
 A board that needs 1/N s a frame takes, each time it is done, the newest frame the camera has: it
-processes the frames due at 0, 1/N, 2/N ... s (device/sources/pacing.py, as `pianocam fingering --fps N`
+processes the frames due at 0, 1/N, 2/N ... s (sources/pacing.py, as `pianocam fingering --fps N`
 does). Each rendered performance of benchmarks/fingering.py (the same 10 scenes, 20 s) is tracked anew
 at every rate (MediaPipe's tracking between frames sees larger jumps at low rates, so the 30 fps
 hands are not merely subsampled), then decoded live as the unit does, notes from MIDI and from the
@@ -25,14 +25,14 @@ import cv2
 import numpy as np
 
 from fingering import SETTINGS, first_frame, score, transcribe
-from pianocam.device.calibrate_live import calibrate_frame
-from pianocam.device.config import CalibrationConfig
-from pianocam.device.fingering import FingerAssigner
-from pianocam.device.hands import HandTracker
-from pianocam.device.notes.midi import read_midi_notes
-from pianocam.device.scene import SceneSpec
-from pianocam.device.sources.pacing import FramePacer
-from pianocam.device.sources.scene import cache_root, cached_scene
+from pianocam.calibration.live import calibrate_frame
+from pianocam.config import CalibrationConfig
+from pianocam.fingering import FingerAssigner
+from pianocam.hands.tracker import HandTracker
+from pianocam.notes.midi import read_midi_notes
+from pianocam.scene import SceneSpec
+from pianocam.sources.pacing import FramePacer
+from pianocam.scene.source import cache_root, cached_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 RATES = (5, 8, 10, 15, 20, 30)

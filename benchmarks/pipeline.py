@@ -18,19 +18,19 @@ import time
 import cv2
 import numpy as np
 
-from pianocam.device.broker import EmbeddedBroker
-from pianocam.device.calibrate_live import calibrate_frame
-from pianocam.device.config import CalibrationConfig, load_config
-from pianocam.device.fingering import FingerAssigner
-from pianocam.device.hands import HandTracker
-from pianocam.device.journal import Journal
-from pianocam.device.metrics import StageTimer
-from pianocam.device.pipeline import Pipeline, run_to_end
-from pianocam.device.publisher import Publisher
-from pianocam.device.notes.midi import MidiFileSource
-from pianocam.device.scene import SceneSpec
-from pianocam.device.sources.scene import SceneSource
-from pianocam.device.technique import TechniqueEstimator
+from pianocam.commands.broker import EmbeddedBroker
+from pianocam.calibration.live import calibrate_frame
+from pianocam.config import CalibrationConfig, load_config
+from pianocam.fingering import FingerAssigner
+from pianocam.hands.tracker import HandTracker
+from pianocam.transport.journal import Journal
+from pianocam.unit.metrics import StageTimer
+from pianocam.unit.pipeline import Pipeline, run_to_end
+from pianocam.transport.publisher import Publisher
+from pianocam.notes.midi import MidiFileSource
+from pianocam.scene import SceneSpec
+from pianocam.scene.source import SceneSource
+from pianocam.technique.estimator import TechniqueEstimator
 
 STAGES = ("capture_wait", "track", "fingering", "technique", "publish", "total")
 

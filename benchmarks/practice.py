@@ -17,14 +17,14 @@ import json
 import tempfile
 from pathlib import Path
 
-from pianocam.device.fingering import FingerAssigner, assign_fingers
-from pianocam.device.fingering.assign import estimate_clock_offset
-from pianocam.device.fingering.command import _calibrate
-from pianocam.device.hands import HandTracker
-from pianocam.device.notes.midi import read_midi_notes
-from pianocam.device.sources.video import VideoFileSource
+from pianocam.fingering import FingerAssigner, assign_fingers
+from pianocam.fingering.assign import estimate_clock_offset
+from pianocam.commands.fingering import _calibrate
+from pianocam.hands.tracker import HandTracker
+from pianocam.notes.midi import read_midi_notes
+from pianocam.sources.video import VideoFileSource
 from pianocam.practice.exercises import resolve
-from pianocam.practice.practice_command import judge
+from pianocam.commands.practice import judge
 from pianocam.practice.render import render_exercise
 
 EXERCISES = ("scales/c_major", "scales/g_major", "scales/f_major", "scales/d_major", "arpeggios/common_c_major",

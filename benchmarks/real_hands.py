@@ -2,7 +2,7 @@
 
 Prints, per complexity and what MediaPipe looks at (frame: the whole frame; tiles2: two fixed overlapping
 halves, tracker.tiles = 2; auto: tracker.view = auto, the default: the keyboard-sized view of
-device/view.py where the key map says hands are small; keys: that view whenever a key map exists), how many annotated hands MediaPipe found (landmark centroid inside the box), how many of those
+hands/view.py where the key map says hands are small; keys: that view whenever a key map exists), how many annotated hands MediaPipe found (landmark centroid inside the box), how many of those
 got the right side, false detections, and CPU ms per frame (median of process time, all of MediaPipe's
 threads: steadier than wall time on a shared box). The view needs a key map: each frame's
 own, from the unit's calibration (calibrate_frame); where it finds the keys but cannot number them, again
@@ -22,11 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pianocam.device.calibrate_live import calibrate_frame
-from pianocam.device.config import CalibrationConfig
-from pianocam.device.hands import HandTracker
-from pianocam.device.keyboard import KeyMap
-from pianocam.device.view import keyboard_view
+from pianocam.calibration.live import calibrate_frame
+from pianocam.config import CalibrationConfig
+from pianocam.hands.tracker import HandTracker
+from pianocam.calibration.keymap import KeyMap
+from pianocam.hands.view import keyboard_view
 
 MODES = {"frame": dict(tiles=1, view="frame"), "tiles2": dict(tiles=2, view="frame"), "auto": dict(tiles=1),
          "keys": dict(tiles=1, view="keys")}
@@ -131,7 +131,7 @@ def scene_keymap(image, truth: dict):
 
 def scene(spec, complexity: int, mode: str) -> dict:
     """A rendered scene in video mode, the key map from its first frame as the unit makes it."""
-    from pianocam.device.sources.scene import SceneSource
+    from pianocam.scene.source import SceneSource
 
     source = SceneSource(spec, realtime=False)
     frames_truth = source.truth()["frames"]
@@ -191,7 +191,7 @@ def main() -> None:
                       f"{r['with_hand'] / max(r['frames'], 1):>10.1%} {r['ms']:>9.1f}  {r['view']}", flush=True)
     if args.no_scenes:
         return
-    from pianocam.device.scene import SceneSpec
+    from pianocam.scene import SceneSpec
 
     print(f"\nrendered scenes (10 s, video mode, key map from the first frame; both: frames with both drawn "
           f"hands found, tip: median fingertip error of found hands)")

@@ -11,7 +11,7 @@ from collections import Counter
 import cv2
 import numpy as np
 
-from pianocam.device.scene import Scene, SceneSpec
+from pianocam.scene import Scene, SceneSpec
 
 TIPS = (4, 8, 12, 16, 20)
 # A detection counts as a hand when its fingertips sit, on average, this close to a

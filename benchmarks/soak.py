@@ -181,10 +181,10 @@ def soak(args, work: Path, small: Path) -> int:
            "PIANOCAM_CALIBRATION_KEYMAP": str(work / "keymap.json"), "XDG_CACHE_HOME": str(work / "cache")}
     log = open(work / "unit.log", "w+")
     # Render the 60 s scene first, so the soak's clock starts with the performance.
-    subprocess.run([sys.executable, "-m", "pianocam.device.cli", "run", "--seconds", "0.1"],
+    subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "run", "--seconds", "0.1"],
                    env={**env, "PIANOCAM_MQTT_PORT": "1", "PIANOCAM_JOURNAL_PATH": str(work / "warm.sqlite")},
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    unit = subprocess.Popen([sys.executable, "-m", "pianocam.device.cli", "run"], env=env,
+    unit = subprocess.Popen([sys.executable, "-m", "pianocam.commands.cli", "run"], env=env,
                             stdout=subprocess.DEVNULL, stderr=log)
     stop = threading.Event()
     sent, probes = [0], []

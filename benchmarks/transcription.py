@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from pianocam.device.notes import note_name
-from pianocam.device.notes.evaluate import score_notes, sequence_match
-from pianocam.device.notes.resample import Resampler
-from pianocam.device.notes.transcribe import Transcriber, load_model
-from pianocam.device.scene import Scene, SceneSpec
-from pianocam.device.scene.render import write_midi
+from pianocam.notes import note_name
+from pianocam.notes.evaluate import score_notes, sequence_match
+from pianocam.notes.resample import Resampler
+from pianocam.notes.transcribe import Transcriber, load_model
+from pianocam.scene import Scene, SceneSpec
+from pianocam.scene.render import write_midi
 
 PERFORMANCES = (
     SceneSpec(seed=1, piece="scales", keys=61),

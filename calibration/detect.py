@@ -7,17 +7,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pianocam.device.keyboard import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KEY_LENGTH, KeyMap,
+from pianocam.calibration.keymap import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KEY_LENGTH, KeyMap,
                                       apply_homography, build_keymap, is_black, key_span, note_name,
                                       strike_point)
 
-from .blackkeys import BlackKeyBlob, find_black_keys, grey_levels
-from .ends import walk
-from .lens import estimate_k1, undistort_image
-from .refine import fit_row_warp, white_gaps
-from .errors import CalibrationError, KeyboardNotFound, NumberingUnknown
-from .numbering import Ends, number_keys
-from .pattern import MIN_KEYS, PatternFit, label_black_keys
+from pianocam.calibration.blackkeys import BlackKeyBlob, find_black_keys, grey_levels
+from pianocam.calibration.ends import walk
+from pianocam.calibration.lens import estimate_k1, undistort_image
+from pianocam.calibration.refine import fit_row_warp, white_gaps
+from pianocam.calibration.errors import CalibrationError, KeyboardNotFound, NumberingUnknown
+from pianocam.calibration.numbering import Ends, number_keys
+from pianocam.calibration.pattern import MIN_KEYS, PatternFit, label_black_keys
 
 logger = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ import logging
 
 import numpy as np
 
-from pianocam.device.keyboard import SEMITONE_WIDTH, WHITE_KEY_WIDTH, KeyMap
+from pianocam.calibration.keymap import SEMITONE_WIDTH, WHITE_KEY_WIDTH, KeyMap
 
-from .blackkeys import find_black_keys
-from .errors import CalibrationError
-from .detect import key_row
-from .pattern import MIN_KEYS
+from pianocam.calibration.blackkeys import find_black_keys
+from pianocam.calibration.errors import CalibrationError
+from pianocam.calibration.detect import key_row
+from pianocam.calibration.pattern import MIN_KEYS
 
 logger = logging.getLogger(__name__)
 

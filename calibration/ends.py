@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pianocam.device.keyboard import WHITE_KEY_LENGTH, apply_homography, is_black, key_span
+from pianocam.calibration.keymap import WHITE_KEY_LENGTH, apply_homography, is_black, key_span
 
 BRIGHT = 0.6               # locally normalised grey of a white key
 DARK = 0.45                # ... and of what is surely no white key

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pianocam.device.keyboard import OCTAVE_WIDTH, KeyMap, build_keymap
+from pianocam.calibration.keymap import OCTAVE_WIDTH, KeyMap, build_keymap
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +175,8 @@ class NumberingWatch:
 
 def provisional_keymap(image) -> KeyMap | None:
     """The keys located and named in some octave, for the notes to number: None when no keys are found."""
-    from .detect import detect_keymap
-    from .errors import CalibrationError
+    from pianocam.calibration.detect import detect_keymap
+    from pianocam.calibration.errors import CalibrationError
 
     for hints in ({"first_c": 60}, {"first_c": 48}, {"first_c": 72}):
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pianocam.device.keyboard import distort_points, undistort_points
+from pianocam.calibration.keymap import distort_points, undistort_points
 
 K1_RANGE = np.linspace(-0.3, 0.3, 61)
 GAIN = 0.7          # undistort only when it cuts the black keys' misfit by this much

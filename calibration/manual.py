@@ -6,9 +6,9 @@ import logging
 import cv2
 import numpy as np
 
-from pianocam.device.keyboard import STANDARD_LOWEST, WHITE_KEY_LENGTH, KeyMap, build_keymap, is_black, key_span
+from pianocam.calibration.keymap import STANDARD_LOWEST, WHITE_KEY_LENGTH, KeyMap, build_keymap, is_black, key_span
 
-from .errors import CalibrationError
+from pianocam.calibration.errors import CalibrationError
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from pianocam.device.keyboard import STANDARD_LOWEST, note_name
+from pianocam.calibration.keymap import STANDARD_LOWEST, note_name
 
-from .errors import NumberingUnknown
+from pianocam.calibration.errors import NumberingUnknown
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pianocam.device.keyboard import KeyMap
+from pianocam.calibration.keymap import KeyMap
 
 WHITE_OUTLINE = (0, 200, 0)
 BLACK_OUTLINE = (0, 140, 255)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pianocam.device.keyboard import WHITE_KEY_LENGTH, WHITE_KEY_WIDTH, apply_homography
+from pianocam.calibration.keymap import WHITE_KEY_LENGTH, WHITE_KEY_WIDTH, apply_homography
 
 SEARCH = 0.35       # white-key widths either side of where the gap is expected
 CONTRAST = 0.85     # the gap's grey against the keys beside it

@@ -103,7 +103,7 @@ def export_model(args, keys: list[str]) -> dict:
 
     from pianocam.export import manifest as manifests
     from pianocam.export.formats import FORMATS, torch_outputs, write
-    from pianocam.export.models import spec as model_spec
+    from pianocam.export.networks import spec as model_spec
     from pianocam.export.parity import measure, median_latency_ms, parse_thresholds
     from pianocam.export.pruning import fine_tune, parameter_count, prune
 

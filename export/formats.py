@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pianocam.export.models import ModelSpec, as_batches
+from pianocam.export.networks import ModelSpec, as_batches
 
 logger = logging.getLogger(__name__)
 

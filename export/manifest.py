@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.device.runtime import ONNX_METADATA_KEY, manifest_path, sha256_of
+from pianocam.models.runtime import ONNX_METADATA_KEY, manifest_path, sha256_of
 
 # Fields left out of the copy embedded in an ONNX graph: they describe the file the copy changes.
 NOT_EMBEDDED = ("sha256", "bytes", "artifact")
@@ -97,6 +97,6 @@ def tool_versions(fmt_key: str) -> dict:
 
 
 def machine() -> str:
-    from pianocam.device.profile_command import machine as this_machine
+    from pianocam.models.runtime import machine as this_machine
 
     return this_machine()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.export.models import as_batches
+from pianocam.export.networks import as_batches
 
 DEFAULT_THRESHOLDS = {"fp32": (1e-3, 0.99), "int8": (0.2, 0.9)}   # precision → (max abs diff, min top-1 agreement)
 
@@ -39,7 +39,7 @@ def run_artifact(model, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
 def measure(manifest_path: Path, inputs: dict[str, np.ndarray], reference: list[np.ndarray], output_names,
             labels: np.ndarray | None, limits: Thresholds) -> dict:
     """Max abs difference and top-1 agreement per output, accuracy delta when labels exist; `ok` against limits."""
-    from pianocam.device.runtime import load_model
+    from pianocam.models.runtime import load_model
 
     model = load_model(manifest_path, threads=1)
     outputs = run_artifact(model, inputs)
@@ -62,7 +62,7 @@ def measure(manifest_path: Path, inputs: dict[str, np.ndarray], reference: list[
 
 def median_latency_ms(manifest_path: Path, inputs: dict[str, np.ndarray], runs: int = 30, threads: int = 1) -> float:
     """Median wall time of one single-sample run through the unit's loader, after warm-up."""
-    from pianocam.device.runtime import load_model
+    from pianocam.models.runtime import load_model
 
     model = load_model(manifest_path, threads=threads)
     sample = {k: v[:1] for k, v in inputs.items()}

@@ -30,7 +30,7 @@ def normalise(crops_bgr: np.ndarray) -> np.ndarray:
 
 def fingertip_clips(count: int, seed: int) -> np.ndarray:
     """count clips (count, 12, 3, 128, 128) float32 from scenes rendered with seeds seed, seed+1, …"""
-    from pianocam.device.scene import Scene, SceneSpec
+    from pianocam.scene import Scene, SceneSpec
 
     clips, scene_seed = [], seed
     while len(clips) < count:

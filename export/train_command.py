@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     torch.set_num_threads(args.threads)
     if args.model == "finger-action":
-        from pianocam.export.finger_action_train import run_training
+        from pianocam.export.finger_action.train import run_training
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         args.out = args.out or "models/finger_action"
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as err:
             print(f"pianocam train: {err}", file=sys.stderr)
             return 2
-    from pianocam.export.technique_pipeline import train_technique
+    from pianocam.export.technique.pipeline import train_technique
 
     args.out = args.out or "models/technique"
     started = time.perf_counter()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .score import ExpectedNote, Score
+from pianocam.practice.score import ExpectedNote, Score
 
 STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 SHARP_ORDER = "FCGDAEB"

@@ -5,7 +5,7 @@ import functools
 import json
 from pathlib import Path
 
-from .score import Score
+from pianocam.practice.score import Score
 
 DATA = Path(__file__).resolve().parent / "exercises"
 BERINGER_FILE = DATA / "beringer.json"
@@ -23,7 +23,7 @@ class ExerciseError(ValueError):
 @functools.lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict]:
     """Every built-in exercise by name, as stored (Score.from_dict reads one)."""
-    from .abcd import read_abcd_file
+    from pianocam.practice.abcd import read_abcd_file
 
     data = json.loads(BERINGER_FILE.read_text())
     out = {s["name"]: s for s in data["scores"]}
@@ -58,10 +58,10 @@ def load_score(path: str | Path) -> Score:
     suffix = path.suffix.lower()
     try:
         if suffix in (".abcd", ".abc"):
-            from .abcd import read_abcd_file
+            from pianocam.practice.abcd import read_abcd_file
             return read_abcd_file(path)
         if suffix in (".musicxml", ".xml", ".mxl"):
-            from .musicxml import read_musicxml
+            from pianocam.practice.musicxml import read_musicxml
             try:
                 return read_musicxml(path)
             except (ValueError, KeyError, TypeError, OSError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .score import ExpectedNote, Score
+from pianocam.practice.score import ExpectedNote, Score
 
 VERDICTS = ("right", "wrong_note", "wrong_finger", "extra", "missed")
 LOOKAHEAD = 6        # pending notes of a hand looked at for a match

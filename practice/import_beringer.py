@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from .abcd import AbcdError, read_abcd_file
-from .exercises import BERINGER_FILE, BERINGER_SOURCE, KIND_TEMPO
+from pianocam.practice.abcd import AbcdError, read_abcd_file
+from pianocam.practice.exercises import BERINGER_FILE, BERINGER_SOURCE, KIND_TEMPO
 
 CATEGORIES = ("scales", "arpeggios", "broken_chords")
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import threading
 
-from .exercises import ExerciseError, resolve
-from .follow import Follower, Judgement, Played
-from .metrics import summarize
-from .score import HANDS
+from pianocam.practice.exercises import ExerciseError, resolve
+from pianocam.practice.follow import Follower, Judgement, Played
+from pianocam.practice.metrics import summarize
+from pianocam.practice.score import HANDS
 
 
 class PracticeSession:
@@ -57,7 +57,7 @@ class PracticeSession:
     def _message(judgement: Judgement, message: dict | None) -> dict:
         if judgement.played is None:
             e = judgement.expected
-            from pianocam.device.keyboard import note_name
+            from pianocam.calibration.keymap import note_name
             return {"pitch": e.pitch, "name": note_name(e.pitch), "onset": None, "offset": None, "velocity": None,
                     "hand": e.hand, "finger": None, "confidence": None, "source": "score", "played": False,
                     **judgement.fields()}

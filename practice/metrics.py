@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .follow import Judgement
-from .score import Score
+from pianocam.practice.follow import Judgement
+from pianocam.practice.score import Score
 
 # Tempo is measured over runs of this many consecutive notes of a hand.
 TEMPO_NOTES = 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from .score import ExpectedNote, Score
+from pianocam.practice.score import ExpectedNote, Score
 
 
 def _finger(note) -> int | None:

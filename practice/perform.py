@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pianocam.device.scene.score import ARTICULATION, LEAD_IN
+from pianocam.scene.score import ARTICULATION, LEAD_IN
 
-from .score import ExpectedNote, Score
+from pianocam.practice.score import ExpectedNote, Score
 
 BLACK_PITCH_CLASSES = (1, 3, 6, 8, 10)
 

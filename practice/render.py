@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pianocam.device.scene import SceneSpec, render_scene
-from pianocam.device.scene.keyboard import LOWEST_MIDI
+from pianocam.scene import SceneSpec, render_scene
+from pianocam.scene.keyboard import LOWEST_MIDI
 
-from .perform import perform
-from .score import Score
+from pianocam.practice.perform import perform
+from pianocam.practice.score import Score
 
 TAIL = 0.8  # seconds of video after the last note ends
 

@@ -83,7 +83,7 @@ def _settle(args) -> None:
 
 
 def run(args) -> int:
-    from .store import DatabaseError, Store, open_engine
+    from pianocam.recorder.store import DatabaseError, Store, open_engine
 
     try:
         _settle(args)
@@ -93,7 +93,7 @@ def run(args) -> int:
             print(json.dumps(counts) if args.json else "  ".join(f"{k} {v}" for k, v in counts.items()))
             return 0
         if args.action == "teacher":
-            from .web import hash_password
+            from pianocam.recorder.web import hash_password
 
             password = sys.stdin.readline().rstrip("\n")
             if len(password) < 8:
@@ -111,8 +111,8 @@ def run(args) -> int:
 
 
 def _serve(args, store) -> int:
-    from .store import KINDS, Tally
-    from .transport import Subscriber, topics
+    from pianocam.recorder.store import KINDS, Tally
+    from pianocam.recorder.transport import Subscriber, topics
 
     host, port = _host_port(args.broker, "--broker")
     listen = None if args.listen == "off" else _host_port(args.listen, "--listen")
@@ -131,7 +131,7 @@ def _serve(args, store) -> int:
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     server = None
     if listen:
-        from .web import serve
+        from pianocam.recorder.web import serve
 
         server = serve(store, *listen)
     if not subscriber.start():

@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from .schema import Event, Note, Session
+from pianocam.recorder.schema import Event, Note, Session
 
 IDLE_S = 10.0  # a gap between notes longer than this is a pause, not practice (as the unit's `playing`)
 

@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from pianocam.device.messages import ROUTES
+from pianocam.transport.messages import ROUTES
 
-from .schema import Event, Note, Session, Teacher, Unit
+from pianocam.recorder.schema import Event, Note, Session, Teacher, Unit
 
 logger = logging.getLogger(__name__)
 

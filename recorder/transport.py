@@ -12,7 +12,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from pianocam.device.messages import decode
+from pianocam.transport.messages import decode
 
 logger = logging.getLogger(__name__)
 

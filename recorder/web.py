@@ -17,8 +17,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from . import history
-from .store import Store
+from pianocam.recorder import history
+from pianocam.recorder.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ ROOT=${ARM64_ROOT:-/var/cache/pianocam/arm64-bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # Fast under emulation: pure geometry, features, decoding and messages, and the frame pacing (MediaPipe, at
 # seconds a frame here, is exercised by doctor and the demo).
-TESTS=${ARM64_TESTS:-"-q -m 'not slow' tests/device/test_config.py tests/device/test_features.py tests/device/test_fingering.py tests/device/test_messages.py tests/device/test_frame_rate.py -k 'not offline and not hot'"}
+TESTS=${ARM64_TESTS:-"-q -m 'not slow' tests/config/test_config.py tests/technique/test_features.py tests/fingering/test_fingering.py tests/transport/test_messages.py tests/unit/test_frame_rate.py -k 'not offline and not hot'"}
 INCLUDE=python3,python3-venv,python3-pip,ca-certificates,libgl1,libglib2.0-0,libportaudio2,git
 declare -a RESULTS=()
 

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pianocam.device.scene import Scene, SceneSpec
+from pianocam.scene import Scene, SceneSpec
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def lamb(shared_data):
 
 def truth_error(keymap, scene) -> np.ndarray:
     """Per visible truth key, the map's centre error in white-key widths (inf when missing)."""
-    from pianocam.device.keyboard import WHITE_KEY_WIDTH, apply_homography
+    from pianocam.calibration.keymap import WHITE_KEY_WIDTH, apply_homography
 
     to_plane = np.linalg.inv(scene.camera.homography)
     out = []

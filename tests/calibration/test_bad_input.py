@@ -8,7 +8,7 @@ import pytest
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.errors import CalibrationError, KeyboardNotFound, NumberingUnknown
 
-from .conftest import truth_error
+from tests.calibration.conftest import truth_error
 
 
 def _pitch_classes(keymap, image_x_offset=0.0):

@@ -6,10 +6,10 @@ import json
 import cv2
 import numpy as np
 
-from pianocam.device.cli import build_parser
-from pianocam.device.keyboard import KeyMap
+from pianocam.commands.cli import build_parser
+from pianocam.calibration.keymap import KeyMap
 
-from .conftest import truth_error
+from tests.calibration.conftest import truth_error
 
 
 def _run(argv) -> int:

@@ -7,7 +7,7 @@ import pytest
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.errors import NumberingUnknown
 
-from .conftest import truth_error
+from tests.calibration.conftest import truth_error
 
 
 def test_whole_61_key_keyboard_numbered_from_its_ends(flat61):

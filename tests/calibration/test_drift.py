@@ -9,7 +9,7 @@ import pytest
 
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.drift import check_drift
-from pianocam.device.scene import Scene, SceneSpec
+from pianocam.scene import Scene, SceneSpec
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import pytest
 
 from pianocam.calibration.from_notes import (NumberingWatch, decide, note_shifts, number_from_notes,
                                              octave_candidates, provisional_keymap, renumber)
-from pianocam.device.hands import FINGERTIPS, Hand, Hands
-from pianocam.device.keyboard import build_keymap
-from pianocam.device.notes import NoteEvent
-from pianocam.device.scene import Scene, SceneSpec
-from pianocam.device.sources.scene import cached_scene
+from pianocam.hands.tracker import FINGERTIPS, Hand, Hands
+from pianocam.calibration.keymap import build_keymap
+from pianocam.notes import NoteEvent
+from pianocam.scene import Scene, SceneSpec
+from pianocam.scene.source import cached_scene
 
 SCALE = 0.5
 SHIFT = np.array([-3000.0, 100.0])  # image = plane * SCALE + SHIFT: C3..C6 in view
@@ -132,7 +132,7 @@ def test_fingering_cli_numbers_an_88_key_view_without_ends_from_the_notes(tmp_pa
     # Framed to ~61 keys of an 88-key keyboard: neither end in view, no hint given.
     folder = cached_scene(SceneSpec(seed=11, keys=88, seconds=12.0), tmp_path / "scenes")
     truth = json.loads((folder / "truth.json").read_text())
-    result = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "fingering", "--video",
+    result = subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "fingering", "--video",
                              str(folder / "video.mp4"), "--midi", str(folder / "performance.mid")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

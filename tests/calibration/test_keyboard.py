@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pianocam.calibration.detect import detect_keymap
-from pianocam.device.keyboard import KeyMap, note_name, parse_note
+from pianocam.calibration.keymap import KeyMap, note_name, parse_note
 
 
 @pytest.fixture(scope="module")

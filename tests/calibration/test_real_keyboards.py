@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from pianocam.calibration.detect import detect_keymap
-from pianocam.device.keyboard import WHITE_KEY_WIDTH, parse_note
-from pianocam.device.scene import Scene, SceneSpec
+from pianocam.calibration.keymap import WHITE_KEY_WIDTH, parse_note
+from pianocam.scene import Scene, SceneSpec
 
-from .conftest import truth_error
+from tests.calibration.conftest import truth_error
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 LABELS = json.loads((Path(__file__).with_name("real_keyboards.json")).read_text())

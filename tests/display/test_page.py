@@ -15,10 +15,10 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
-from pianocam.device.display_server import display_dir, make_server
-from pianocam.device.messages import encode, envelope
+from pianocam.display.server import display_dir, make_server
+from pianocam.transport.messages import encode, envelope
 
-from ..conftest import Mosquitto, _mosquitto_binary, free_port
+from tests.conftest import Mosquitto, _mosquitto_binary, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -142,7 +142,7 @@ def live_unit(broker, tmp_path):
            # own estimates (on rendered hands) would race them.
            "PIANOCAM_TECHNIQUE_ENABLED": "false"}
     log = open(tmp_path / "unit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "pianocam.device.cli", "run", "--seconds", "150"],
+    proc = subprocess.Popen([sys.executable, "-m", "pianocam.commands.cli", "run", "--seconds", "150"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     yield proc
     proc.terminate()
@@ -351,7 +351,7 @@ def test_display_server_and_broker_outage(broker, browser, tmp_path):
 def test_display_command_refuses_a_missing_page(tmp_path, capsys):
     import argparse
 
-    from pianocam.device import display_server
+    from pianocam.display import server as display_server
 
     parser = argparse.ArgumentParser()
     display_server.add_arguments(parser)
@@ -376,11 +376,11 @@ def test_vendored_client_matches_the_lock():
 def test_classroom_shows_a_crashed_unit_offline_though_its_will_has_an_older_seq(broker, browser, tmp_path):
     """The last will's offline carries the seq reserved at connect, below the notes sent after it: the
     classroom takes the newest status whatever its seq (the README's per-topic rule)."""
-    from pianocam.device.config import load_config
-    from pianocam.device.journal import Journal
-    from pianocam.device.publisher import Publisher
+    from pianocam.config import load_config
+    from pianocam.transport.journal import Journal
+    from pianocam.transport.publisher import Publisher
 
-    from ..conftest import wait_until
+    from tests.conftest import wait_until
 
     config = load_config(environ={})
     config.unit_id, config.room = "crashing", "Practice 9"

@@ -10,13 +10,13 @@ import threading
 
 import pytest
 
-from pianocam.device.config import load_config
-from pianocam.device.publisher import Watcher
-from pianocam.device.unit import Unit
+from pianocam.config import load_config
+from pianocam.transport.publisher import Watcher
+from pianocam.unit.assembly import Unit
 
-from ..conftest import Inbox
-from ..practice.test_live_session import ExerciseSource, next_pass_end
-from .test_page import _shot, broker, browser  # noqa: F401  (fixtures)
+from tests.conftest import Inbox
+from tests.practice.test_live_session import ExerciseSource, next_pass_end
+from tests.display.test_page import _shot, broker, browser  # noqa: F401  (fixtures)
 
 UNIT = "practice-7"
 EXERCISE = "scales/c_major"
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def practising_unit(broker, tmp_path):  # noqa: F811
     folder = tmp_path / "exercise"
-    subprocess.run([sys.executable, "-m", "pianocam.device.cli", "render", "--exercise", EXERCISE, "--passage", "1",
+    subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "render", "--exercise", EXERCISE, "--passage", "1",
                     "--finger-changes", "3", "--wrong-notes", "1", "--seed", "3", "--no-audio", "--out", str(folder)],
                    capture_output=True, check=True)
     config = load_config(environ={})

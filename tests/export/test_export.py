@@ -11,16 +11,16 @@ import onnx
 import pytest
 import torch
 
-from pianocam.device.runtime import ONNX_METADATA_KEY, load_model, manifest_path
-from pianocam.export.models import finger_action as fa
-from pianocam.export.models import pisa
+from pianocam.models.runtime import ONNX_METADATA_KEY, load_model, manifest_path
+from pianocam.export.networks import finger_action as fa
+from pianocam.export.networks import pisa
 from pianocam.export.pruning import parameter_count, prune
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def export(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pianocam.device.cli", "export", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "export", *args], capture_output=True,
                           text=True, timeout=300, cwd=ROOT)
 
 

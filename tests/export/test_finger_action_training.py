@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pianocam.export.finger_action_train import load, scores, train
+from pianocam.export.finger_action.train import load, scores, train
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from pianocam.export.technique_data import BLOCK, load_technique_data, group_folds
-from pianocam.export.technique_models import SingleBranchCNN, TwoBranchCNN, build_model
-from pianocam.export.technique_onnx import export_fp32, onnx_probabilities, quantize_int8
-from pianocam.export.technique_train import VARIANTS, cross_validate, featurise, train_variant
+from pianocam.export.technique.data import BLOCK, load_technique_data, group_folds
+from pianocam.export.technique.models import SingleBranchCNN, TwoBranchCNN, build_model
+from pianocam.export.technique.onnx_export import export_fp32, onnx_probabilities, quantize_int8
+from pianocam.export.technique.train import VARIANTS, cross_validate, featurise, train_variant
 
 
 @pytest.fixture(scope="module")

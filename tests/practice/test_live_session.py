@@ -11,12 +11,12 @@ from collections import Counter
 import paho.mqtt.client as mqtt
 import pytest
 
-from pianocam.device.config import load_config
-from pianocam.device.publisher import Watcher
-from pianocam.device.sources.video import VideoFileSource
-from pianocam.device.unit import Unit
+from pianocam.config import load_config
+from pianocam.transport.publisher import Watcher
+from pianocam.sources.video import VideoFileSource
+from pianocam.unit.assembly import Unit
 
-from ..conftest import Inbox, wait_until
+from tests.conftest import Inbox, wait_until
 
 pytestmark = pytest.mark.slow
 EXERCISE = "scales/c_major"
@@ -53,7 +53,7 @@ def _command(client, name, body):
 
 def test_practice_session_through_mosquitto(mosquitto, tmp_path):
     folder = tmp_path / "exercise"
-    rendered = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "render", "--exercise", EXERCISE,
+    rendered = subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "render", "--exercise", EXERCISE,
                                "--passage", "1", "--finger-changes", "3", "--wrong-notes", "1", "--seed", "3",
                                "--no-audio", "--out", str(folder)], capture_output=True, text=True, check=True)
     changes = json.loads(rendered.stdout)["changes"]

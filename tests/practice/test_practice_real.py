@@ -11,7 +11,7 @@ import pytest
 
 from pianocam.practice.exercises import exercise
 
-from ..conftest import SHARED
+from tests.conftest import SHARED
 
 HERE = Path(__file__).parent
 TRUTH = json.loads((HERE / "ode_to_joy_real.json").read_text())
@@ -34,7 +34,7 @@ def test_real_clip_against_ode_to_joy(tmp_path):
     subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(CLIP), "-vn", "-ac", "1", "-ar", "22050", str(wav)],
                    check=True)
     report = tmp_path / "report.png"
-    result = subprocess.run([sys.executable, "-m", "pianocam.device.cli", "practice", "--exercise", "ode_to_joy",
+    result = subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "practice", "--exercise", "ode_to_joy",
                              "--video", str(CLIP), "--audio", str(wav), "--first-c", TRUTH["first_c"],
                              "--json", "--report", str(report)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-PIANOCAM = [sys.executable, "-m", "pianocam.device.cli"]
+PIANOCAM = [sys.executable, "-m", "pianocam.commands.cli"]
 
 pytestmark = pytest.mark.slow
 

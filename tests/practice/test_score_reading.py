@@ -11,11 +11,11 @@ import pytest
 from pianocam.practice.abcd import AbcdError, read_abcd
 from pianocam.practice.exercises import BERINGER_FILE, ExerciseError, exercise, load_score, names, resolve
 
-from ..conftest import SHARED
+from tests.conftest import SHARED
 
 HERE = Path(__file__).parent
 BERINGER = SHARED / "data" / "real" / "fingerings" / "beringer2"
-PIANOCAM = [sys.executable, "-m", "pianocam.device.cli"]
+PIANOCAM = [sys.executable, "-m", "pianocam.commands.cli"]
 
 SMALL = """% abcD fingering 1: 123451@5x12
 X:1

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import Mosquitto, _mosquitto_binary, free_port
-from .postgres import PostgresCluster, pg_bin
+from tests.conftest import Mosquitto, _mosquitto_binary, free_port
+from tests.recorder.postgres import PostgresCluster, pg_bin
 
 # The school's broker as systemd/mosquitto-school.conf sets it up: sessions survive a restart, no queue cap.
 SYSTEMD = Path(__file__).resolve().parents[2] / "systemd"

@@ -1,6 +1,6 @@
 """A recorded term, made up but played: six weeks of after-school sessions by three students on two units.
 
-Each session plays one exercise from the scene renderer's score (device/scene/score.py, the pieces the
+Each session plays one exercise from the scene renderer's score (scene/score.py, the pieces the
 rendered videos show, with their book fingering) at a tempo and a share of book fingers that improve over
 the term, with a pause mid-session. The messages are the units' own envelopes (schema, unit_id, ts, seq);
 they go straight into the store, as the recorder's transport would hand them over (that path is tested
@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from pianocam.device.messages import envelope, utc_timestamp
-from pianocam.device.scene.score import compose
+from pianocam.transport.messages import envelope, utc_timestamp
+from pianocam.scene.score import compose
 
 TERM_START = datetime(2026, 9, 7)  # a Monday
 WEEKS = 6

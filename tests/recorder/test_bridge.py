@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from ..conftest import Mosquitto, wait_until
-from .conftest import BROKER_SETTINGS, STARTED, SYSTEMD
-from .test_recorder import RecorderProcess, note, stats, unit_publisher
+from tests.conftest import Mosquitto, wait_until
+from tests.recorder.conftest import BROKER_SETTINGS, STARTED, SYSTEMD
+from tests.recorder.test_recorder import RecorderProcess, note, stats, unit_publisher
 
 
 def bridge_settings(school: str, district_port: int) -> str:

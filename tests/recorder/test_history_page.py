@@ -16,8 +16,8 @@ from pianocam.recorder import history
 from pianocam.recorder.store import Store, open_engine
 from pianocam.recorder.web import hash_password, serve
 
-from ..conftest import free_port, wait_until
-from .term import make_term
+from tests.conftest import free_port, wait_until
+from tests.recorder.term import make_term
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

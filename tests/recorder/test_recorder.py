@@ -12,19 +12,19 @@ import time
 import pytest
 from sqlalchemy import select
 
-from pianocam.device.config import load_config
-from pianocam.device.journal import Journal
-from pianocam.device.messages import envelope
-from pianocam.device.publisher import Publisher
-from pianocam.device.session import Session
+from pianocam.config import load_config
+from pianocam.transport.journal import Journal
+from pianocam.transport.messages import envelope
+from pianocam.transport.publisher import Publisher
+from pianocam.unit.session import Session
 from pianocam.recorder.schema import Note
 from pianocam.recorder.schema import Session as SessionRow
 from pianocam.recorder.store import Store, open_engine
 
-from ..conftest import Mosquitto, wait_until
-from .conftest import STARTED
+from tests.conftest import Mosquitto, wait_until
+from tests.recorder.conftest import STARTED
 
-CLI = [sys.executable, "-m", "pianocam.device.cli", "recorder"]
+CLI = [sys.executable, "-m", "pianocam.commands.cli", "recorder"]
 
 
 class RecorderProcess:
@@ -207,7 +207,7 @@ def test_bad_database_is_one_line_and_exit_2(url, says):
 
 
 def test_unreachable_postgresql_is_one_line_and_exit_2():
-    from ..conftest import free_port
+    from tests.conftest import free_port
 
     done = subprocess.run([*CLI, "stats", "--database", f"postgresql://nobody@127.0.0.1:{free_port()}/x"],
                           capture_output=True, text=True)
@@ -217,7 +217,7 @@ def test_unreachable_postgresql_is_one_line_and_exit_2():
 def test_teacher_password_is_hashed_and_a_student_can_be_forgotten(tmp_path):
     from pwdlib import PasswordHash
 
-    from .term import make_term
+    from tests.recorder.term import make_term
 
     database = f"sqlite:///{tmp_path / 'school.sqlite'}"
     short = subprocess.run([*CLI, "teacher", "ms-lee", "--database", database], input="short\n",

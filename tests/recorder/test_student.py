@@ -9,15 +9,15 @@ import numpy as np
 import paho.mqtt.client as paho
 from sqlalchemy import select
 
-from pianocam.device.config import load_config
-from pianocam.device.messages import decode
-from pianocam.device.sources import FrameSource
-from pianocam.device.unit import Unit
+from pianocam.config import load_config
+from pianocam.transport.messages import decode
+from pianocam.sources import FrameSource
+from pianocam.unit.assembly import Unit
 from pianocam.recorder.schema import Session as SessionRow
 from pianocam.recorder.store import open_engine
 
-from ..conftest import wait_until
-from .test_recorder import RecorderProcess
+from tests.conftest import wait_until
+from tests.recorder.test_recorder import RecorderProcess
 
 
 class EmptyKeyboard(FrameSource):

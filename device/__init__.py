@@ -1,1 +1,0 @@
-"""The lean runtime that runs on the unit: sources, hands, pipeline, publishing."""

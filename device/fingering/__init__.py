@@ -1,4 +1,0 @@
-"""Which finger played each note: evidence from fingertips near the key, decoded with hand anatomy."""
-from .assign import FingerAssigner, Fingering, assign_fingers
-
-__all__ = ["FingerAssigner", "Fingering", "assign_fingers"]

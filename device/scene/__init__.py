@@ -1,5 +1,0 @@
-"""Rendered top-down piano scenes with exact truth: the test bed and the demo input."""
-from .render import Scene, render_scene
-from .spec import SceneSpec
-
-__all__ = ["Scene", "SceneSpec", "render_scene"]

@@ -1,0 +1,252 @@
+"""Hand landmarks with MediaPipe's bundled models: 21 points per hand, side, score."""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pianocam.hands.view import View, keyboard_view
+
+logger = logging.getLogger(__name__)
+
+# MediaPipe landmark indices of the five fingertips, thumb (finger 1) to little finger (5).
+FINGERTIPS = {1: 4, 2: 8, 3: 12, 4: 16, 5: 20}
+WRIST = 0
+
+
+@dataclass
+class Hand:
+    side: str                 # "left" | "right": the player's hand
+    score: float              # MediaPipe's handedness confidence
+    landmarks: np.ndarray     # (21, 3): x, y in image pixels, z in pixels relative to the wrist
+    normalized: np.ndarray    # (21, 3): as MediaPipe gives them, x and y in 0..1
+
+    def fingertip(self, finger: int) -> np.ndarray:
+        """(x, y) in pixels of finger 1 (thumb) to 5 (little)."""
+        return self.landmarks[FINGERTIPS[finger], :2]
+
+    def fingertips(self) -> dict[int, np.ndarray]:
+        return {finger: self.fingertip(finger) for finger in FINGERTIPS}
+
+    def to_message(self) -> dict:
+        return {"side": self.side, "score": self.score, "landmarks": self.landmarks[:, :2].round(1)}
+
+
+@dataclass
+class Hands:
+    frame_index: int
+    t: float
+    width: int
+    height: int
+    hands: list[Hand] = field(default_factory=list)
+
+    def side(self, side: str) -> Hand | None:
+        return next((h for h in self.hands if h.side == side), None)
+
+
+def assign_sides(labels: list[str], wrist_x: list[float], mirrored: bool,
+                 previous: dict[str, float] | None = None, near: float = 0.15) -> list[str]:
+    """The player's left/right for each detected hand (wrist x normalised to 0..1).
+
+    MediaPipe labels handedness as if the image were a mirrored selfie. On real top-down
+    piano footage (the 37 annotated frames in ../shared/data/real/hands) its labels are the
+    opposite of the player's hands 94-98 % of the time, so a non-mirrored top-down image
+    swaps them and a mirrored one keeps them. But a single frame's label flips now and then
+    (a quarter of the frames on rendered hands), and at a keyboard the wrists stay in order
+    even when fingers cross: with two hands in view the left wrist is the left hand. A lone
+    hand keeps the side of the hand last seen near its wrist (`previous`: side → wrist x),
+    and only a hand far from both takes MediaPipe's label.
+    """
+    labelled = [label.lower() if mirrored else ("right" if label == "Left" else "left") for label in labels]
+    if len(labelled) == 2:
+        order = ["right", "left"] if mirrored else ["left", "right"]
+        return order if wrist_x[0] <= wrist_x[1] else order[::-1]
+    if len(labelled) == 1 and previous:
+        close = [s for s, x in previous.items() if abs(x - wrist_x[0]) <= near]
+        if len(close) == 1:
+            return close
+        # Both hands were last seen about here (they were close, or one hand was seen twice):
+        # MediaPipe's label decides.
+    return labelled
+
+
+def box_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two hands' landmark bounding boxes (points N x 2+)."""
+    x0, y0 = np.maximum(a[:, :2].min(0), b[:, :2].min(0))
+    x1, y1 = np.minimum(a[:, :2].max(0), b[:, :2].max(0))
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    area = lambda p: float(np.prod(p[:, :2].max(0) - p[:, :2].min(0)))  # noqa: E731
+    union = area(a) + area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
+# Two detections whose boxes overlap this much are one hand seen twice (MediaPipe does this on
+# real close-ups: 85 of 334 frames of the real one-hand clip, and in both tiles where they
+# overlap); two hands at a keyboard sit apart.
+DUPLICATE_OVERLAP = 0.25
+# With tiles=2 MediaPipe looks at two overlapping 60 % halves (x fractions): the overlap is wider
+# than a hand in a whole-keyboard view (median 12.5 % of the width on the 37 real cover frames),
+# so every hand lies wholly inside one tile.
+TILES = {1: [(0.0, 1.0)], 2: [(0.0, 0.6), (0.4, 1.0)]}
+# auto: the keyboard-sized view (hands/view.py) once a key map says the hands are small in the whole frame;
+# keys: that view whenever a key map is known; frame: never.
+VIEWS = ("auto", "keys", "frame")
+EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner cut may be a cut-off hand
+
+
+def keep_distinct(detections: list[tuple], max_hands: int) -> list[tuple]:
+    """Drop hands seen twice: (normalized, label, score, cut) tuples, whole hands and high scores first."""
+    kept: list[tuple] = []
+    for d in sorted(detections, key=lambda d: (d[3], -d[2])):
+        if all(box_overlap(d[0], k[0]) <= DUPLICATE_OVERLAP for k in kept):
+            kept.append(d)
+    return kept[:max_hands]
+
+
+class HandModelError(RuntimeError):
+    """MediaPipe's bundled hand model is missing or not the file its wheel shipped; the message names it."""
+
+
+@functools.lru_cache(maxsize=None)
+def check_models(model_complexity: int = 0) -> None:
+    """The palm and landmark models against the installed mediapipe's RECORD (size, then sha256),
+    before MediaPipe loads them: a garbage model is a graph error, a truncated one crashes the process."""
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        raise HandModelError("mediapipe is not installed (requirements/unit.lock pins mediapipe==0.10.18)")
+    root = Path(spec.submodule_search_locations[0])
+    variant = "full" if model_complexity else "lite"
+    wanted = {f"mediapipe/modules/palm_detection/palm_detection_{variant}.tflite",
+              f"mediapipe/modules/hand_landmark/hand_landmark_{variant}.tflite"}
+    try:
+        record = [f for f in importlib.metadata.files("mediapipe") or [] if f.as_posix() in wanted]
+    except importlib.metadata.PackageNotFoundError:
+        record = []
+    if not record:
+        logger.warning("mediapipe's RECORD lists no hand models; they are not checked before loading")
+    for entry in record:
+        path = root.joinpath(*entry.parts[1:])
+        fix = "reinstall it: pip install --no-deps --force-reinstall mediapipe==0.10.18"
+        if not path.is_file():
+            raise HandModelError(f"MediaPipe hand model {path} is missing; {fix}")
+        size = path.stat().st_size
+        if entry.size is not None and size != entry.size:
+            raise HandModelError(f"MediaPipe hand model {path} is {size} bytes, not the {entry.size} its wheel "
+                                 f"shipped (truncated or replaced); {fix}")
+        if entry.hash is not None and entry.hash.mode == "sha256":
+            digest = hashlib.sha256(path.read_bytes()).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != entry.hash.value:
+                raise HandModelError(f"MediaPipe hand model {path} does not match its wheel's sha256 "
+                                     f"(corrupted or replaced); {fix}")
+
+
+class HandTracker:
+    """MediaPipe Hands in video (tracking) mode; models ship inside mediapipe 0.10.18, nothing is fetched."""
+
+    def __init__(self, model_complexity: int = 0, max_hands: int = 2, min_detection_confidence: float = 0.5,
+                 min_tracking_confidence: float = 0.5, mirrored: bool = False, static: bool = False,
+                 tiles: int = 1, view: str = "auto"):
+        if tiles not in TILES:
+            raise ValueError(f"tiles must be one of {sorted(TILES)}, not {tiles}")
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+        check_models(model_complexity)
+        self.mirrored = mirrored
+        self.max_hands = max_hands
+        self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
+        self.static = static
+        self.tiles = TILES[tiles]
+        self.view_mode = view if tiles == 1 else "frame"   # explicit tiles keep their fixed halves
+        self.view: View | None = None   # the keyboard-sized view in use; None: the whole frame (or tiles)
+        self._view_keymap = None
+        self._settings = dict(static_image_mode=static, model_complexity=model_complexity,
+                              min_detection_confidence=min_detection_confidence,
+                              min_tracking_confidence=min_tracking_confidence)
+        # One MediaPipe graph per tile: each keeps its own tracking state between frames.
+        self._graphs = [self._graph(max_hands) for _ in self.tiles]
+
+    def _graph(self, max_hands: int):
+        import mediapipe as mp  # imported here so that --help and config checks stay fast
+
+        return mp.solutions.hands.Hands(max_num_hands=max_hands, **self._settings)
+
+    def follow(self, keymap) -> None:
+        """Look at the keyboard-sized view of this key map from the next frame on (tracker.view = auto);
+        called with every frame's current map, it rebuilds only when the map changed."""
+        if self.view_mode == "frame" or keymap is self._view_keymap:
+            return
+        self._view_keymap = keymap
+        view = keyboard_view(keymap, always=self.view_mode == "keys") if keymap is not None else None
+        view = None if view is not None and view.whole_frame else view
+        if view == self.view:
+            return
+        self.view = view
+        logger.info("hand tracking on the %s", view.describe() if view else "whole frame")
+        # Tracking state belongs to the old image layout; a hand in a piece's overlap is seen twice.
+        self.close()
+        self._graphs = [self._graph(self.max_hands + (view.pieces - 1 if view else 0))]
+
+    @classmethod
+    def from_config(cls, tracker_config) -> "HandTracker":
+        c = tracker_config
+        return cls(c.model_complexity, c.max_hands, c.min_detection_confidence, c.min_tracking_confidence, c.mirrored,
+                   tiles=c.tiles, view=c.view)
+
+    def process(self, image: np.ndarray, frame_index: int = 0, t: float = 0.0) -> Hands:
+        """Find hands in one BGR image."""
+        height, width = image.shape[:2]
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        found = Hands(frame_index, t, width, height)
+        detections = []
+        view = self.view if self.view is not None and self.view.frame_size == (width, height) else None
+        if view is not None:
+            result = self._graphs[0].process(view.mosaic(rgb))
+            for lm, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
+                norm, cut = view.to_frame(np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32))
+                detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
+        for graph, (a, b) in zip(self._graphs if view is None else [], self.tiles):
+            x0, x1 = int(round(a * width)), int(round(b * width))
+            tile = np.ascontiguousarray(rgb[:, x0:x1]) if (x0, x1) != (0, width) else rgb
+            tile.flags.writeable = False
+            result = graph.process(tile)
+            if not result.multi_hand_landmarks:
+                continue
+            # Back to whole-frame fractions: x (and z, which MediaPipe scales like x) by the tile's width.
+            to_frame = np.array([(x1 - x0) / width, 1.0, (x1 - x0) / width], dtype=np.float32)
+            for lm, handed in zip(result.multi_hand_landmarks, result.multi_handedness):
+                norm = np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32) * to_frame
+                norm[:, 0] += x0 / width
+                cut = bool((a > 0 and norm[:, 0].min() < a + EDGE) or (b < 1 and norm[:, 0].max() > b - EDGE))
+                detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
+        if not detections:
+            return found
+        scale = np.array([width, height, width], dtype=np.float32)
+        kept = keep_distinct(detections, self.max_hands)
+        normalized = [d[0] for d in kept]
+        labels = [d[1] for d in kept]
+        scores = [d[2] for d in kept]
+        wrists = [float(n[WRIST, 0]) for n in normalized]
+        sides = assign_sides(labels, wrists, self.mirrored, self._previous if not self.static else None)
+        self._previous.update(zip(sides, wrists))
+        for side, score, norm in zip(sides, scores, normalized):
+            found.hands.append(Hand(side, float(score), norm * scale, norm))
+        found.hands.sort(key=lambda h: h.side)
+        return found
+
+    def close(self) -> None:
+        for graph in self._graphs:
+            graph.close()
+
+    def __enter__(self) -> "HandTracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,143 @@
+"""The keyboard-sized view: the part of the frame MediaPipe looks at once the key map is known.
+
+A whole keyboard filmed from above is a wide strip: letterboxed into MediaPipe's square input its
+hands are tiny (56 % of the hands on the real cover frames found). The view crops the frame to the
+keys and the space the hands can occupy around them, cuts that strip into overlapping pieces and
+stacks them into one near-square mosaic, so MediaPipe runs once a frame (cost as before) on an image
+in which the hands are two or three times larger. Landmarks come back to frame pixels through
+`to_frame`. Only the KeyMap interface (keys' polygons, to_image/to_plane) is used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pianocam.calibration.keymap import WHITE_KEY_LENGTH, WHITE_KEY_WIDTH
+
+# Where hands can be, in the keyboard plane (mm, y towards the player): fingers reach a little behind
+# the black keys (onto the fallboard); palms, wrists and the start of the forearm lie in front of the
+# keys; a hand can stand a few keys beyond either end of the mapped keys.
+REACH_BACK = 0.35 * WHITE_KEY_LENGTH
+REACH_FRONT = 1.4 * WHITE_KEY_LENGTH
+REACH_SIDE = 4 * WHITE_KEY_WIDTH
+# Pieces overlap by more than a hand's width from above (about 6 white keys; 12.5 % of an 88-key
+# keyboard on the real cover frames), so every hand lies wholly inside at least one piece.
+OVERLAP = 8 * WHITE_KEY_WIDTH
+GAP = 16            # mosaic pixels of grey between stacked pieces, so no palm is seen across a seam
+MAX_PIECES = 4
+# A crop that keeps most of the frame and needs no cutting is no better than the frame itself.
+WHOLE_FRAME_SHARE = 0.8
+# Hands that span this share of the frame's longer side (a hand from above is about 6.5 white keys wide) are
+# large enough for MediaPipe in the whole frame: the rendered scenes (16 % at 960x540) lose nothing there,
+# and a mosaic would cost palm detection every frame (its graph tracks one hand more, for the overlap's
+# duplicates). The real cover frames (12.5 %) gain from the view.
+HAND_WIDTH_KEYS = 6.5
+LARGE_HAND_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class View:
+    """A crop (x0, y0, width, height in frame pixels) cut into `pieces` stacked strips of `piece_width`."""
+
+    frame_size: tuple[int, int]
+    x0: int
+    y0: int
+    width: int
+    height: int
+    pieces: int = 1
+    piece_width: int = 0
+    step: int = 0
+
+    @property
+    def whole_frame(self) -> bool:
+        return (self.x0, self.y0, self.width, self.height, self.pieces) == (0, 0, *self.frame_size, 1)
+
+    @property
+    def mosaic_size(self) -> tuple[int, int]:
+        return self.piece_width, self.pieces * self.height + (self.pieces - 1) * GAP
+
+
+    def describe(self) -> str:
+        if self.whole_frame:
+            return "whole frame"
+        layout = f"{self.mosaic_size[0]}x{self.mosaic_size[1]} mosaic"
+        return (f"keyboard view {self.width}x{self.height}+{self.x0}+{self.y0} of {self.frame_size[0]}x"
+                f"{self.frame_size[1]} in {self.pieces} piece{'s' * (self.pieces > 1)} ({layout})")
+
+    def mosaic(self, image: np.ndarray) -> np.ndarray:
+        """The image MediaPipe sees: the crop's pieces stacked top to bottom (a copy; `image` is H x W x C)."""
+        if self.whole_frame:
+            return image
+        if self.pieces == 1:
+            return np.ascontiguousarray(image[self.y0:self.y0 + self.height, self.x0:self.x0 + self.width])
+        w, h = self.mosaic_size
+        out = np.full((h, w) + image.shape[2:], 128, dtype=image.dtype)
+        for i in range(self.pieces):
+            x = self.x0 + i * self.step
+            out[i * (self.height + GAP):i * (self.height + GAP) + self.height] = \
+                image[self.y0:self.y0 + self.height, x:x + self.piece_width]
+        return out
+
+    def to_frame(self, normalized: np.ndarray) -> tuple[np.ndarray, bool]:
+        """MediaPipe's (21, 3) landmarks on the mosaic → whole-frame fractions, and whether the hand touches
+        a cut between pieces (it may be a part of a hand the next piece holds whole)."""
+        if self.whole_frame:
+            return normalized, False
+        w, h = self.mosaic_size
+        fw, fh = self.frame_size
+        px = normalized[:, 0] * w
+        py = normalized[:, 1] * h
+        piece = int(np.clip(np.median(py) // (self.height + GAP), 0, self.pieces - 1))
+        out = np.empty_like(normalized)
+        out[:, 0] = (self.x0 + piece * self.step + px) / fw
+        out[:, 1] = (self.y0 + py - piece * (self.height + GAP)) / fh
+        out[:, 2] = normalized[:, 2] * w / fw   # MediaPipe scales z like x
+        edge = 0.01 * w
+        cut = bool((piece > 0 and px.min() < edge) or (piece < self.pieces - 1 and px.max() > w - edge))
+        return out, cut
+
+
+def whole_frame(frame_size: tuple[int, int]) -> View:
+    return View(tuple(frame_size), 0, 0, *frame_size, pieces=1, piece_width=frame_size[0])
+
+
+def hand_share(keymap, frame_size: tuple[int, int]) -> float:
+    """How much of the frame's longer side a hand spans, from the key map's white-key width."""
+    return HAND_WIDTH_KEYS * keymap.white_key_width_px / max(frame_size)
+
+
+def keyboard_view(keymap, frame_size: tuple[int, int] | None = None, always: bool = False) -> View:
+    """The view for a key map: its keys plus the hands' reach, clipped to the frame, cut into the number of
+    pieces whose mosaic is nearest to square; the whole frame when that crop would be most of it anyway, or
+    (unless `always`) when the hands are large enough in the whole frame."""
+    frame_size = tuple(int(v) for v in (frame_size or keymap.image_size))
+    fw, fh = frame_size
+    if not keymap.keys:
+        return whole_frame(frame_size)
+    plane = keymap.to_plane(np.concatenate([k.polygon for k in keymap.keys]))
+    left, right = plane[:, 0].min() - REACH_SIDE, plane[:, 0].max() + REACH_SIDE
+    corners = keymap.to_image([(left, -REACH_BACK), (right, -REACH_BACK), (right, WHITE_KEY_LENGTH + REACH_FRONT),
+                               (left, WHITE_KEY_LENGTH + REACH_FRONT)])
+    if not np.all(np.isfinite(corners)):
+        return whole_frame(frame_size)
+    x0, y0 = np.clip(np.floor(corners.min(0)), 0, None).astype(int)
+    x1, y1 = np.minimum(np.ceil(corners.max(0)), (fw, fh)).astype(int)
+    width, height = int(x1 - x0), int(y1 - y0)
+    if width < 32 or height < 32 or (not always and hand_share(keymap, frame_size) >= LARGE_HAND_SHARE):
+        return whole_frame(frame_size)
+    overlap = min(OVERLAP / WHITE_KEY_WIDTH * keymap.white_key_width_px, width / 2)
+    best = None
+    for pieces in range(1, MAX_PIECES + 1):
+        piece_width = int(np.ceil((width + (pieces - 1) * overlap) / pieces))
+        if pieces > 1 and piece_width < 1.5 * overlap:
+            break
+        mosaic_height = pieces * height + (pieces - 1) * GAP
+        squareness = abs(np.log(piece_width / mosaic_height))
+        if best is None or squareness < best[0] - 1e-9:
+            step = (width - piece_width) // (pieces - 1) if pieces > 1 else 0
+            best = (squareness, pieces, piece_width, step)
+    _, pieces, piece_width, step = best
+    if pieces == 1 and width * height >= WHOLE_FRAME_SHARE * fw * fh:
+        return whole_frame(frame_size)
+    return View(frame_size, int(x0), int(y0), width, height, pieces, piece_width, int(step))
