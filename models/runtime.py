@@ -229,7 +229,6 @@ class Model:
         return dict(zip(names, self.backend.run(self._feeds(batch))))
 
 
-OnnxModel = Model   # the name the technique stage was written against
 
 
 def read_manifest(manifest_path: str | Path) -> dict:

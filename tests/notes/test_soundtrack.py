@@ -15,7 +15,7 @@ from pianocam.scene import SceneSpec
 from pianocam.sources import SourceError
 from pianocam.scene.source import cached_scene
 
-from tests.device.test_audio_notes import ODE_TO_JOY
+from tests.notes.test_audio_notes import ODE_TO_JOY
 
 ODE_CLIP = Path(__file__).resolve().parents[2].parent / "shared/data/real/clips/esnylmz-ode-to-joy-right-hand.mp4"
 

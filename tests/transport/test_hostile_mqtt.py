@@ -14,8 +14,8 @@ from pianocam.transport.messages import decode
 from pianocam.transport.publisher import Publisher, Watcher
 
 from tests.conftest import Inbox, wait_until
-from tests.device.test_publisher import _config
-from tests.device.test_resilience import tls_broker  # noqa: F401 - the fixture
+from tests.transport.test_publisher import _config
+from tests.unit.test_resilience import tls_broker  # noqa: F401 - the fixture
 
 DEEP = b'{"transaction": ' + b"[" * 700 + b"]" * 700 + b"}"  # 1.4 KB: once a RecursionError in paho's thread
 

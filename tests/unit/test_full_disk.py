@@ -11,7 +11,7 @@ from pianocam.transport.journal import Entry, Journal
 from pianocam.transport.publisher import Publisher, Watcher
 
 from tests.conftest import Inbox, wait_until
-from tests.device.test_publisher import _config
+from tests.transport.test_publisher import _config
 
 PAYLOAD = b'{"pitch":60,"name":"C4","pad":"' + b"x" * 1400 + b'"}'
 
