@@ -24,9 +24,8 @@ from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.errors import CalibrationError, NumberingUnknown
 from pianocam.calibration.keymap import WHITE_KEY_WIDTH, apply_homography
 from pianocam.scene import Scene, SceneSpec
-from pianocam.scene.spec import BODIES
+from pianocam.scene.spec import BODIES, LIGHTINGS
 
-LIGHTINGS = ("studio", "warm", "dim", "uneven")
 TOLERANCE = 0.25   # white-key widths
 
 

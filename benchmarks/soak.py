@@ -30,13 +30,9 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from pianocam.commands.broker import free_port
+
 UNIT = "soak"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Broker:

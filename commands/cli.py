@@ -6,10 +6,10 @@ import json
 import logging
 import sys
 
+from pianocam.scene.spec import LIGHTINGS, PIECES
+
 logger = logging.getLogger("pianocam")
 
-PIECES = ("scales", "arpeggios", "chords", "crossings", "mixed")
-LIGHTING = ("studio", "warm", "dim", "uneven")
 
 
 def _setup_logging(level: str) -> None:
@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tilt", type=float, default=0.0, metavar="DEG", help="camera pitch off vertical")
     p.add_argument("--rotate", type=float, default=0.0, metavar="DEG", help="in-image rotation")
     p.add_argument("--distance", type=float, default=1.0, help="camera distance factor (1 = default framing)")
-    p.add_argument("--lighting", choices=LIGHTING, default="studio")
+    p.add_argument("--lighting", choices=LIGHTINGS, default="studio")
     p.add_argument("--noise", type=float, default=2.0, help="sensor noise sigma in grey levels")
     p.add_argument("--tempo", type=float, default=None, help="beats per minute (default 100; an exercise's own)")
     p.add_argument("--hands", choices=("both", "together", "left", "right"), default="both",

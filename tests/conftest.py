@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pianocam.commands.broker import free_port  # noqa: F401 - the tests' one free port
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float = 10.0, step: float = 0.05) -> bool:

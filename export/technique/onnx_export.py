@@ -1,7 +1,6 @@
 """ONNX export of a technique model, static int8 quantisation, and the manifest the unit checks."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -10,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+from pianocam.models.runtime import sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,6 @@ def onnx_probabilities(path: Path, x: np.ndarray) -> np.ndarray:
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     return session.run(None, {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_manifest(artifact: Path, precision: str, shape: tuple, featuriser, labels, mean, std, extra: dict) -> Path:

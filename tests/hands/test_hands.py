@@ -51,8 +51,13 @@ def test_real_piano_frames_find_hands_on_the_right_side(shared_data, tiles, floo
     assert side_ok / found >= 0.9
 
 
-def test_fingertips_are_the_five_tip_landmarks():
-    assert FINGERTIPS == {1: 4, 2: 8, 3: 12, 4: 16, 5: 20}
+def test_fingertips_follow_mediapipes_landmark_model():
+    # The finger numbers are the pianist's (1 = thumb); the indices must be MediaPipe's own tip landmarks.
+    from mediapipe.python.solutions.hands import HandLandmark
+
+    tips = [HandLandmark.THUMB_TIP, HandLandmark.INDEX_FINGER_TIP, HandLandmark.MIDDLE_FINGER_TIP,
+            HandLandmark.RING_FINGER_TIP, HandLandmark.PINKY_TIP]
+    assert FINGERTIPS == {finger: int(tip) for finger, tip in enumerate(tips, start=1)}
 
 
 def test_tiles_see_one_hand_once_and_keep_both_sides(tmp_path):
