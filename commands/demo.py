@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import logging
 import sys
 import tempfile
@@ -10,7 +9,7 @@ import threading
 import time
 
 from pianocam.commands.broker import EmbeddedBroker
-from pianocam.config import ConfigError, load_config
+from pianocam.config import UNIT_ID, ConfigError, load_config
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +43,9 @@ def run_demo(args) -> int:
     from pianocam.scene.source import open_configured
 
     config = load_config(environ={})  # the demo runs on built-in defaults, whatever the environment says
+    if not UNIT_ID.fullmatch(args.unit_id):
+        raise ConfigError(f"--unit-id must match {UNIT_ID.pattern}, got {args.unit_id!r}")
     config.unit_id = args.unit_id
-    if not re.fullmatch(r"[a-z0-9-]+", config.unit_id):
-        raise ConfigError(f"--unit-id must match [a-z0-9-]+, got {config.unit_id!r}")
     config.source.kind = "scene"
     config.source.scene_seed = args.seed
     config.source.scene_keys = args.keys

@@ -1,30 +1,22 @@
-"""One typed config: defaults, then a TOML file, then PIANOCAM_* variables, then secret files."""
+"""The unit's config as pydantic models: every key typed, ranged and described, unknown keys refused."""
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import math
 import os
 import re
 import socket
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Annotated, Any, Literal
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
-class ConfigError(ValueError):
-    """A config value or key that pianocam cannot use; the message names it."""
+from pianocam.config.errors import OneOf, bounds, choices, one_line, unknown_key
 
-
-def _doc(text: str, default: Any = dataclasses.MISSING, **kw) -> Any:
-    if default is dataclasses.MISSING:
-        return field(metadata={"doc": text}, **kw)
-    return field(default=default, metadata={"doc": text}, **kw)
+# A unit's name in MQTT topics (and in systemd/install.sh, display/index.html); the one definition in Python.
+UNIT_ID = re.compile(r"[a-z0-9-]+")
 
 
 def default_unit_id() -> str:
-    """The hostname squeezed into the topic-safe alphabet [a-z0-9-]."""
+    """The hostname squeezed into the topic-safe alphabet of UNIT_ID."""
     name = re.sub(r"[^a-z0-9-]+", "-", socket.gethostname().lower()).strip("-")
     return name or "pianocam"
 
@@ -37,126 +29,174 @@ def default_state_dir() -> str:
     return str(Path(base) / "pianocam")
 
 
-@dataclass
-class SourceConfig:
-    kind: str = _doc("where frames come from: scene | video | v4l2 | picamera | gstreamer (a Jetson's CSI camera)",
-                     "scene")
-    uri: str = _doc("video file path or URL (video), device path or index (v4l2); gstreamer: the pipeline up to "
-                    "its last element, run by gst-launch-1.0 (the unit appends videoconvert to BGR at width x "
-                    "height ! fdsink); empty: 'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM),width=W,"
-                    "height=H,framerate=F/1 ! nvvidconv ! video/x-raw,format=BGRx', a Jetson's CSI camera 0", "")
-    width: int = _doc("requested frame width in pixels", 960)
-    height: int = _doc("requested frame height in pixels", 540)
-    fps: float = _doc("requested frame rate; file and scene sources are paced to it", 30.0)
-    read_timeout: float = _doc("seconds a read may wait for a frame before it is an error", 2.0)
-    loop: bool = _doc("start a file or scene source again when it ends", False)
-    realtime: bool = _doc("pace file and scene sources to their frame rate", True)
-    scene_seed: int = _doc("rendered scene: seed", 7)
-    scene_keys: int = _doc("rendered scene: keyboard size 49 | 61 | 76 | 88", 61)
-    scene_seconds: float = _doc("rendered scene: length in seconds", 10.0)
-    scene_piece: str = _doc("rendered scene: scales | arpeggios | chords | crossings | mixed", "mixed")
+def _unit_id(value: str) -> str:
+    value = value or default_unit_id()
+    if not UNIT_ID.fullmatch(value):
+        raise ValueError(f"must match {UNIT_ID.pattern}")
+    return value
 
 
-@dataclass
-class TrackerConfig:
-    model_complexity: int = _doc("MediaPipe hand landmark model: 0 lite, 1 full", 0)
-    max_hands: int = _doc("most hands to track", 2)
-    min_detection_confidence: float = _doc("palm detector threshold", 0.5)
-    min_tracking_confidence: float = _doc("landmark tracking threshold before re-detection", 0.5)
-    mirrored: bool = _doc("the image is mirrored (selfie view); top-down cameras are not", False)
-    tiles: int = _doc("1: MediaPipe sees the whole frame; 2: two overlapping halves, for a wide view where "
-                      "hands are small (a whole 88-key keyboard); about twice the tracking time", 1)
-    view: str = _doc("auto: where the key map says hands are small in the frame (under 15 % of its width, a whole "
-                     "88-key keyboard), MediaPipe sees only the keys and the hands' reach, cut in overlapping pieces "
-                     "stacked into one near-square image (one run a frame); keys: that view whenever a key map "
-                     "exists; frame: always the whole frame. tiles = 2 overrides it", "auto")
-    max_fps: float = _doc("most frames a second to track (0: as many as the board manages); frames beyond it are "
-                          "skipped, notes still go out", 0.0)
-    hot_temperature: float = _doc("SoC °C at which the unit lowers its work (a Pi 4 throttles at 80); metrics "
-                                  "say throttled", 80.0)
-    hot_fps: float = _doc("most frames a second tracked while that hot", 10.0)
+def _plain_topic(value: str) -> str:
+    if not value or any(c in value for c in "+#"):
+        raise ValueError("must be a plain topic (not empty, no + or #)")
+    return value
 
 
-@dataclass
-class NotesConfig:
-    kind: str = _doc("where notes come from: auto (the scene's MIDI, else a live MIDI keyboard) | none | "
-                     "midi | midi-file | audio-file | microphone | vision (keys seen going down)", "auto")
-    port: str = _doc("live MIDI: part of the port name to use; empty picks the first keyboard", "")
-    path: str = _doc("midi-file / audio-file: the file to replay", "")
-    device: str = _doc("microphone: the sound device name or index; empty for the default", "")
-    camera_latency: float = _doc("seconds a frame arrives after the moment it shows (added to the note clock)", 0.0)
+KeyboardSize = Annotated[int, AfterValidator(OneOf(49, 61, 76, 88))]
+Confidence = Annotated[float, Field(ge=0, le=1)]  # MediaPipe takes any float, and above 1 finds no hand ever
 
 
-@dataclass
-class CalibrationConfig:
-    keymap: str = _doc("key map from `pianocam calibrate`; empty = <state dir>/keymap.json, made from the "
-                       "first frame when missing", "")
-    keys: int = _doc("keyboard size for automatic calibration: 0 infers it, else 49 | 61 | 76 | 88", 0)
-    lowest: str = _doc("lowest key's name (A0, E1, C2…) for automatic calibration; empty infers it", "")
-    first_c: str = _doc("the leftmost C in view (e.g. C3), for a camera that sees neither end of the keyboard", "")
-    drift_interval: float = _doc("seconds between checks that the camera has not moved (0: never)", 300.0)
+class Section(BaseModel):
+    """A table of the config file; an assignment is checked too, and a bad one is a one-line ConfigError."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in type(self).model_fields:
+            raise unknown_key(name, type(self), self._prefix())
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as err:
+            raise one_line(err, type(self), self._prefix()) from None
+
+    @classmethod
+    def _prefix(cls) -> str:
+        return next((f"{name}." for name, f in Config.model_fields.items() if f.annotation is cls), "")
 
 
-@dataclass
-class TechniqueConfig:
-    enabled: bool = _doc("estimate playing technique from hand motion (seed 000's model)", True)
-    model_dir: str = _doc("folder with technique.<precision>.onnx and its manifest; empty = the shipped model", "")
-    precision: str = _doc("int8 | fp32", "int8")
-    format: str = _doc("onnx (onnxruntime) | tflite (LiteRT)", "onnx")
-    stride: int = _doc("frames between estimates for a hand (each looks at the last 20 frames)", 10)
+class SourceConfig(Section):
+    kind: Literal["scene", "video", "v4l2", "picamera", "gstreamer"] = Field(
+        "scene", description="where frames come from: a rendered scene, a video file or URL, a V4L2 device, the "
+                             "Pi camera, or a GStreamer pipeline (a Jetson's CSI camera)")
+    uri: str = Field("", description="video file path or URL (video), device path or index (v4l2); gstreamer: the "
+                     "pipeline up to its last element, run by gst-launch-1.0 (the unit appends videoconvert to BGR "
+                     "at width x height ! fdsink); empty: 'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM),"
+                     "width=W,height=H,framerate=F/1 ! nvvidconv ! video/x-raw,format=BGRx', a Jetson's CSI camera 0")
+    width: int = Field(960, ge=0, le=8192, description="requested frame width in pixels")
+    height: int = Field(540, ge=0, le=8192, description="requested frame height in pixels")
+    fps: float = Field(30.0, gt=0, le=1000, description="requested frame rate; file and scene sources are paced to it")
+    read_timeout: float = Field(2.0, gt=0, description="seconds a read may wait for a frame before it is an error")
+    loop: bool = Field(False, description="start a file or scene source again when it ends")
+    realtime: bool = Field(True, description="pace file and scene sources to their frame rate")
+    scene_seed: int = Field(7, ge=0, description="rendered scene: seed")  # numpy's generators refuse negative seeds
+    scene_keys: KeyboardSize = Field(61, description="rendered scene: keyboard size")
+    scene_seconds: float = Field(10.0, gt=0, description="rendered scene: length in seconds")
+    scene_piece: Literal["scales", "arpeggios", "chords", "crossings", "mixed"] = Field(
+        "mixed", description="rendered scene: what is played")
 
 
-@dataclass
-class MqttConfig:
-    host: str = _doc("broker host name or address", "localhost")
-    port: int = _doc("broker port", 1883)
-    username: str = _doc("user name; empty for none", "")
-    password: str = _doc("password (secret: prefer password_file or a systemd credential)", "", repr=False)
-    password_file: str = _doc("file whose first line is the password", "")
-    tls: bool = _doc("connect with TLS", False)
-    ca_file: str = _doc("CA certificate for TLS; empty uses the system store", "")
-    cert_file: str = _doc("client certificate for TLS", "")
-    key_file: str = _doc("client key for TLS", "")
-    keepalive: int = _doc("seconds between keep-alive pings", 30)
-    base_topic: str = _doc("topic prefix; messages go to <base_topic>/<unit_id>/...", "pianocam")
-    publish_hands: bool = _doc("also publish every frame's landmarks on the hands debug topic", False)
-    home_assistant: bool = _doc("announce the unit to Home Assistant (MQTT discovery under homeassistant/)", False)
+class TrackerConfig(Section):
+    model_complexity: Annotated[int, AfterValidator(OneOf(0, 1))] = Field(
+        0, description="MediaPipe hand landmark model: 0 lite, 1 full")
+    max_hands: int = Field(2, ge=1, description="most hands to track")
+    min_detection_confidence: Confidence = Field(0.5, description="palm detector threshold")
+    min_tracking_confidence: Confidence = Field(0.5, description="landmark tracking threshold before re-detection")
+    mirrored: bool = Field(False, description="the image is mirrored (selfie view); top-down cameras are not")
+    tiles: Annotated[int, AfterValidator(OneOf(1, 2))] = Field(
+        1, description="1: MediaPipe sees the whole frame; 2: two overlapping halves, for a wide view where hands "
+                       "are small (a whole 88-key keyboard); about twice the tracking time")
+    view: Literal["auto", "keys", "frame"] = Field(
+        "auto", description="auto: where the key map says hands are small in the frame (under 15 % of its width, "
+                            "a whole 88-key keyboard), MediaPipe sees only the keys and the hands' reach, cut in "
+                            "overlapping pieces stacked into one near-square image (one run a frame); keys: that view "
+                            "whenever a key map exists; frame: always the whole frame. tiles = 2 overrides it")
+    max_fps: float = Field(0.0, ge=0, description="most frames a second to track (0: as many as the board manages); "
+                                                  "frames beyond it are skipped, notes still go out")
+    hot_temperature: float = Field(80.0, gt=0, le=150, description="SoC °C at which the unit lowers its work (a Pi 4 "
+                                                                  "throttles at 80); metrics say throttled")
+    hot_fps: float = Field(10.0, gt=0, description="most frames a second tracked while that hot")
 
 
-@dataclass
-class JournalConfig:
-    path: str = _doc("SQLite journal of events not yet acknowledged; empty = <state dir>/journal.sqlite", "")
-    max_events: int = _doc("oldest events are dropped, counted and logged beyond this many", 100_000)
-    max_mb: float = _doc("oldest events are dropped, counted and logged beyond this many MB of journal; on a "
-                         "full disk, beyond what fits", 64.0)
+class NotesConfig(Section):
+    kind: Literal["auto", "none", "midi", "midi-file", "audio-file", "microphone", "vision"] = Field(
+        "auto", description="where notes come from: auto is the scene's MIDI, else a live MIDI keyboard; vision: "
+                            "keys seen going down")
+    port: str = Field("", description="live MIDI: part of the port name to use; empty picks the first keyboard")
+    path: str = Field("", description="midi-file / audio-file: the file to replay")
+    device: str = Field("", description="microphone: the sound device name or index; empty for the default")
+    camera_latency: float = Field(0.0, ge=0, description="seconds a frame arrives after the moment it shows (added "
+                                                        "to the note clock)")
+
+
+class CalibrationConfig(Section):
+    keymap: str = Field("", description="key map from `pianocam calibrate`; empty = <state dir>/keymap.json, made "
+                                        "from the first frame when missing")
+    keys: Annotated[int, AfterValidator(OneOf(0, 49, 61, 76, 88))] = Field(
+        0, description="keyboard size for automatic calibration; 0 infers it")
+    lowest: str = Field("", description="lowest key's name (A0, E1, C2…) for automatic calibration; empty infers it")
+    first_c: str = Field("", description="the leftmost C in view (e.g. C3), for a camera that sees neither end of "
+                                         "the keyboard")
+    drift_interval: float = Field(300.0, ge=0, description="seconds between checks that the camera has not moved "
+                                                          "(0: never)")
+
+
+class TechniqueConfig(Section):
+    enabled: bool = Field(True, description="estimate playing technique from hand motion (seed 000's model)")
+    model_dir: str = Field("", description="folder with technique.<precision>.onnx and its manifest; empty = the "
+                                           "shipped model")
+    precision: Literal["int8", "fp32"] = Field("int8", description="the model's weights")
+    format: Literal["onnx", "tflite"] = Field("onnx", description="onnx runs on onnxruntime, tflite on LiteRT")
+    stride: int = Field(10, ge=1, description="frames between estimates for a hand (each looks at the last 20 "
+                                              "frames)")
+
+
+class MqttConfig(Section):
+    host: str = Field("localhost", description="broker host name or address")
+    port: int = Field(1883, ge=1, le=65535, description="broker port")
+    username: str = Field("", description="user name; empty for none")
+    password: SecretStr = Field(SecretStr(""), description="password (secret: prefer password_file or a systemd "
+                                                           "credential)")
+    password_file: str = Field("", description="file whose first line is the password")
+    tls: bool = Field(False, description="connect with TLS")
+    ca_file: str = Field("", description="CA certificate for TLS; empty uses the system store")
+    cert_file: str = Field("", description="client certificate for TLS")
+    key_file: str = Field("", description="client key for TLS")
+    keepalive: int = Field(30, ge=1, le=65535, description="seconds between keep-alive pings")  # MQTT's 16 bits
+    base_topic: Annotated[str, AfterValidator(_plain_topic)] = Field(
+        "pianocam", description="topic prefix; messages go to <base_topic>/<unit_id>/...")
+    publish_hands: bool = Field(False, description="also publish every frame's landmarks on the hands debug topic")
+    home_assistant: bool = Field(False, description="announce the unit to Home Assistant (MQTT discovery under "
+                                                    "homeassistant/)")
+
+
+class JournalConfig(Section):
+    path: str = Field("", description="SQLite journal of events not yet acknowledged; empty = <state "
+                                      "dir>/journal.sqlite")
+    max_events: int = Field(100_000, ge=1, description="oldest events are dropped, counted and logged beyond this "
+                                                       "many")
+    max_mb: float = Field(64.0, gt=0, description="oldest events are dropped, counted and logged beyond this many MB "
+                                                  "of journal; on a full disk, beyond what fits")
     # Off by default: a Pi has no real-time clock, and when NTP sets its clock weeks forward after a
     # long power-off, events journalled before the sync would look weeks old.
-    max_age_days: float = _doc("events waiting longer than this are dropped, counted and logged; 0: no limit "
-                               "(the default, safe on units without a real-time clock)", 0.0)
+    max_age_days: float = Field(0.0, ge=0, description="events waiting longer than this are dropped, counted and "
+                                                       "logged; 0: no limit (the default, safe on units without a "
+                                                       "real-time clock)")
 
 
-@dataclass
-class MetricsConfig:
-    interval: float = _doc("seconds between retained metrics messages", 5.0)
+class MetricsConfig(Section):
+    interval: float = Field(5.0, gt=0, description="seconds between retained metrics messages")
 
 
-@dataclass
-class Config:
-    unit_id: str = _doc("this unit's name in topics, [a-z0-9-]+; default the hostname", "")
-    room: str = _doc("room name shown in the classroom view", "")
-    log_level: str = _doc("DEBUG | INFO | WARNING | ERROR", "INFO")
-    execution_provider: str = _doc("onnxruntime provider for the models (technique, basic-pitch): cpu | cuda | "
-                                   "tensorrt (TensorRT, then CUDA) | auto (the best this onnxruntime has); the CPU "
-                                   "stands in, logged, for one it lacks. On a Jetson install JetPack's "
-                                   "onnxruntime-gpu wheel into .venv for cuda/tensorrt", "cpu")
-    source: SourceConfig = _doc("frame source", default_factory=SourceConfig)
-    tracker: TrackerConfig = _doc("hand tracker", default_factory=TrackerConfig)
-    notes: NotesConfig = _doc("note source", default_factory=NotesConfig)
-    calibration: CalibrationConfig = _doc("keyboard calibration", default_factory=CalibrationConfig)
-    technique: TechniqueConfig = _doc("technique estimate", default_factory=TechniqueConfig)
-    mqtt: MqttConfig = _doc("MQTT broker connection", default_factory=MqttConfig)
-    journal: JournalConfig = _doc("store-and-forward journal", default_factory=JournalConfig)
-    metrics: MetricsConfig = _doc("metrics publishing", default_factory=MetricsConfig)
+class Config(Section):
+    unit_id: Annotated[str, AfterValidator(_unit_id)] = Field(
+        "", validate_default=True, description=f"this unit's name in topics, {UNIT_ID.pattern}; empty: the hostname")
+    room: str = Field("", description="room name shown in the classroom view")
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+                         BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)] = Field(
+        "INFO", description="how much the unit logs")
+    execution_provider: Literal["cpu", "cuda", "tensorrt", "auto"] = Field(
+        "cpu", description="onnxruntime provider for the models (technique, basic-pitch): tensorrt tries TensorRT, "
+                           "then CUDA; auto takes the best this onnxruntime has; the CPU stands in, logged, for one "
+                           "it lacks. On a Jetson install JetPack's onnxruntime-gpu wheel into .venv for "
+                           "cuda/tensorrt")
+    source: SourceConfig = Field(default_factory=SourceConfig, description="frame source")
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="hand tracker")
+    notes: NotesConfig = Field(default_factory=NotesConfig, description="note source")
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig, description="keyboard calibration")
+    technique: TechniqueConfig = Field(default_factory=TechniqueConfig, description="technique estimate")
+    mqtt: MqttConfig = Field(default_factory=MqttConfig, description="MQTT broker connection")
+    journal: JournalConfig = Field(default_factory=JournalConfig, description="store-and-forward journal")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="metrics publishing")
 
     def journal_path(self) -> Path:
         return Path(self.journal.path or Path(default_state_dir()) / "journal.sqlite")
@@ -165,190 +205,36 @@ class Config:
         return Path(self.calibration.keymap or Path(default_state_dir()) / "keymap.json")
 
 
-_SECTIONS = ("source", "tracker", "notes", "calibration", "technique", "mqtt", "journal", "metrics")
-# Secrets that may also come from a file: systemd credentials ($CREDENTIALS_DIRECTORY/<name>)
-# or an explicit *_file key.
-_SECRETS = {("mqtt", "password"): "mqtt.password"}
+def sections() -> dict[str, type[Section]]:
+    """The config file's tables by name: [source], [tracker], ..."""
+    return {name: f.annotation for name, f in Config.model_fields.items()
+            if isinstance(f.annotation, type) and issubclass(f.annotation, Section)}
 
 
-def _unknown(name: str, choices, where: str) -> ConfigError:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return ConfigError(f"unknown config key '{where}{name}'{hint}")
+def secrets() -> list[tuple[str, str]]:
+    """(section, key) of every SecretStr; each may come from <key>_file or a systemd credential <section>.<key>."""
+    return [(name, key) for name, model in sections().items()
+            for key, f in model.model_fields.items() if f.annotation is SecretStr]
 
 
-def _coerce(value: Any, kind: type, key: str, from_text: bool) -> Any:
-    """Check (or, for environment text, parse) one value against its declared type."""
-    if from_text:
-        text = value.strip()
-        try:
-            if kind is bool:
-                if text.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if text.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError(text)
-            return kind(text)
-        except ValueError:
-            raise ConfigError(f"config key '{key}' wants {kind.__name__}, got {value!r}") from None
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"config key '{key}' wants {kind.__name__}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _apply(target: Any, values: dict, prefix: str, from_text: bool = False) -> None:
-    hints = get_type_hints(type(target))
-    names = {f.name for f in dataclasses.fields(target)}
-    for name, value in values.items():
-        if name not in names:
-            raise _unknown(name, names, prefix)
-        kind = hints[name]
-        if dataclasses.is_dataclass(kind):
-            if not isinstance(value, dict):
-                raise ConfigError(f"config key '{prefix}{name}' is a section; write it as [{prefix}{name}]")
-            _apply(getattr(target, name), value, f"{prefix}{name}.", from_text)
-        else:
-            setattr(target, name, _coerce(value, kind, prefix + name, from_text))
-
-
-# PIANOCAM_* variables that are not config keys: the config file's path, set-up's options.
-_NOT_CONFIG = {"PIANOCAM_CONFIG", "PIANOCAM_SYSTEM_SITE"}
-
-
-def _environment_overrides(environ: dict) -> dict:
-    """PIANOCAM_<SECTION>_<KEY> or PIANOCAM_<KEY> into a nested dict of text values."""
-    overrides: dict = {}
-    for var, text in environ.items():
-        if not var.startswith("PIANOCAM_") or var in _NOT_CONFIG:
-            continue
-        rest = var[len("PIANOCAM_"):].lower()
-        section = next((s for s in _SECTIONS if rest.startswith(s + "_")), None)
-        if section:
-            overrides.setdefault(section, {})[rest[len(section) + 1:]] = text
-        else:
-            overrides[rest] = text
-    return overrides
-
-
-def _read_secret(path: str, key: str) -> str:
-    try:
-        return Path(path).read_text().splitlines()[0].strip() if Path(path).stat().st_size else ""
-    except OSError as err:
-        raise ConfigError(f"config key '{key}': cannot read secret file {path}: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config key '{key}': secret file {path} is not UTF-8 text") from None
-
-
-def load_config(path: str | os.PathLike | None = None, environ: dict | None = None) -> Config:
-    """Build the config: defaults < TOML file < PIANOCAM_* variables < secret files."""
-    environ = dict(os.environ if environ is None else environ)
-    config = Config()
-    path = path or environ.get("PIANOCAM_CONFIG")
-    if path:
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}") from None
-        except OSError as err:  # a directory, no permission
-            raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"config file {path} is not UTF-8 text (TOML)") from None
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
-        _apply(config, data, "")
-    try:
-        _apply(config, _environment_overrides(environ), "", from_text=True)
-    except ConfigError as err:
-        raise ConfigError(f"{err} (from a PIANOCAM_* environment variable)") from None
-
-    for (section, name), credential in _SECRETS.items():
-        part = getattr(config, section)
-        file_key = getattr(part, f"{name}_file")
-        cred_dir = environ.get("CREDENTIALS_DIRECTORY")
-        if file_key:
-            setattr(part, name, _read_secret(file_key, f"{section}.{name}_file"))
-        elif cred_dir and (Path(cred_dir) / credential).exists():
-            setattr(part, name, _read_secret(str(Path(cred_dir) / credential), f"{section}.{name}"))
-
-    if not config.unit_id:
-        config.unit_id = default_unit_id()
-    _validate(config)
-    return config
-
-
-def _validate(config: Config) -> None:
-    if not re.fullmatch(r"[a-z0-9-]+", config.unit_id):
-        raise ConfigError(f"config key 'unit_id' must match [a-z0-9-]+, got {config.unit_id!r}")
-    choices = {
-        "source.kind": (config.source.kind, ("scene", "video", "v4l2", "picamera", "gstreamer")),
-        "source.scene_keys": (config.source.scene_keys, (49, 61, 76, 88)),
-        "tracker.model_complexity": (config.tracker.model_complexity, (0, 1)),
-        "tracker.tiles": (config.tracker.tiles, (1, 2)),
-        "tracker.view": (config.tracker.view, ("auto", "keys", "frame")),
-        "notes.kind": (config.notes.kind, ("auto", "none", "midi", "midi-file", "audio-file", "microphone", "vision")),
-        "calibration.keys": (config.calibration.keys, (0, 49, 61, 76, 88)),
-        "technique.precision": (config.technique.precision, ("int8", "fp32")),
-        "technique.format": (config.technique.format, ("onnx", "tflite")),
-        "log_level": (config.log_level.upper(), ("DEBUG", "INFO", "WARNING", "ERROR")),
-        "execution_provider": (config.execution_provider, ("cpu", "cuda", "tensorrt", "auto")),
-    }
-    for key, (value, allowed) in choices.items():
-        if value not in allowed:
-            raise ConfigError(f"config key '{key}' must be one of {', '.join(map(str, allowed))}; got {value!r}")
-    if config.source.kind in ("video",) and not config.source.uri:
-        raise ConfigError("config key 'source.uri' is required when source.kind is 'video'")
-    if config.notes.kind in ("midi-file", "audio-file") and not config.notes.path:
-        raise ConfigError(f"config key 'notes.path' is required when notes.kind is '{config.notes.kind}'")
-    if not 0 < config.mqtt.port < 65536:
-        raise ConfigError(f"config key 'mqtt.port' must be 1-65535, got {config.mqtt.port}")
-    if any(c in config.mqtt.base_topic for c in "+#") or not config.mqtt.base_topic:
-        raise ConfigError(f"config key 'mqtt.base_topic' must be a plain topic, got {config.mqtt.base_topic!r}")
-    positive = {"source.fps": config.source.fps, "source.read_timeout": config.source.read_timeout,
-                "metrics.interval": config.metrics.interval, "mqtt.keepalive": config.mqtt.keepalive,
-                "journal.max_events": config.journal.max_events, "technique.stride": config.technique.stride,
-                "journal.max_mb": config.journal.max_mb, "tracker.max_hands": config.tracker.max_hands,
-                "source.scene_seconds": config.source.scene_seconds}
-    for key, value in positive.items():
-        if not math.isfinite(value) or value <= 0:
-            raise ConfigError(f"config key '{key}' must be a positive number, got {value!r}")
-    for key, value in {"notes.camera_latency": config.notes.camera_latency, "source.width": config.source.width,
-                       "calibration.drift_interval": config.calibration.drift_interval,
-                       "source.height": config.source.height}.items():
-        if not math.isfinite(value) or value < 0:
-            raise ConfigError(f"config key '{key}' must be a finite number ≥ 0, got {value!r}")
-    for key in ("min_detection_confidence", "min_tracking_confidence"):
-        value = getattr(config.tracker, key)
-        if not 0 <= value <= 1:  # MediaPipe takes any float, and above 1 finds no hand ever
-            raise ConfigError(f"config key 'tracker.{key}' must be between 0 and 1, got {value!r}")
-    if not math.isfinite(config.journal.max_age_days) or config.journal.max_age_days < 0:
-        raise ConfigError(f"config key 'journal.max_age_days' must be a finite number ≥ 0, "
-                          f"got {config.journal.max_age_days!r}")
-    if config.mqtt.tls:
-        for key in ("ca_file", "cert_file", "key_file"):
-            path = getattr(config.mqtt, key)
-            if path and not os.access(path, os.R_OK):
-                raise ConfigError(f"config key 'mqtt.{key}': cannot read {path}")
-
-
-def describe(config_type: type = Config, prefix: str = "") -> list[tuple[str, str, str]]:
-    """Every key with its default and description, for `pianocam config --describe`."""
+def describe(model: type[Section] = Config, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Every key with its default and description, its choices or range after it, for `pianocam config --describe`."""
     rows = []
-    hints = get_type_hints(config_type)
-    for f in dataclasses.fields(config_type):
-        if dataclasses.is_dataclass(hints[f.name]):
-            rows += describe(hints[f.name], f"{prefix}{f.name}.")
-        else:
-            rows.append((prefix + f.name, repr(f.default), f.metadata.get("doc", "")))
+    for name, f in model.model_fields.items():
+        if name in sections() and model is Config:
+            rows += describe(f.annotation, f"{name}.")
+            continue
+        default = f.default.get_secret_value() if isinstance(f.default, SecretStr) else f.default
+        allowed = choices(f)
+        limits = " | ".join(map(str, allowed)) if allowed else bounds(f)
+        rows.append((prefix + name, repr(default), f.description + (f" [{limits}]" if limits else "")))
     return rows
 
 
 def as_dict(config: Config, hide_secrets: bool = True) -> dict:
-    data = dataclasses.asdict(config)
-    if hide_secrets:
-        for section, name in _SECRETS:
-            if data[section][name]:
-                data[section][name] = "***"
+    """The config as plain data for JSON; a set secret shows as *** unless hide_secrets is off."""
+    data = config.model_dump()
+    for section, key in secrets():
+        secret = data[section][key].get_secret_value()
+        data[section][key] = "***" if secret and hide_secrets else secret
     return data

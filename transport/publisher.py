@@ -93,7 +93,7 @@ class Publisher:
         self._progress = (0, time.monotonic())  # (acknowledged, when it last moved)
         m = config.mqtt
         if m.username:
-            self._client.username_pw_set(m.username, m.password or None)
+            self._client.username_pw_set(m.username, m.password.get_secret_value() or None)
         if m.tls:
             try:
                 self._client.tls_set(ca_certs=m.ca_file or None, certfile=m.cert_file or None,
