@@ -25,7 +25,7 @@ from pianocam.notes.midi import read_midi_notes
 from pianocam.sources.video import VideoFileSource
 from pianocam.practice.exercises import resolve
 from pianocam.commands.practice import judge
-from pianocam.practice.render import render_exercise
+from pianocam.scene.exercise import render_exercise
 
 EXERCISES = ("scales/c_major", "scales/g_major", "scales/f_major", "scales/d_major", "arpeggios/common_c_major",
              "arpeggios/common_g_major", "arpeggios/common_f_major", "broken_chords/c_major", "broken_chords/g_major")

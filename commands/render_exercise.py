@@ -5,11 +5,11 @@ import json
 import sys
 
 from pianocam.practice.exercises import ExerciseError, resolve
-from pianocam.practice.perform import PerformanceError
+from pianocam.scene.exercise_performance import PerformanceError
 
 
 def run(args) -> int:
-    from pianocam.practice.render import render_exercise
+    from pianocam.scene.exercise import render_exercise
 
     hands = "together" if args.hands == "both" else args.hands
     try:

@@ -39,7 +39,7 @@ class Scene:
         self._keys = keyboard_keys(spec.keys)
         self.camera = make_camera(spec.keys, spec.width, spec.height, spec.tilt, spec.rotate, spec.distance,
                                   spec.view)
-        # Given notes (an exercise as practised, pianocam.practice.perform) replace the composed piece.
+        # Given notes (an exercise as practised, pianocam.scene.exercise_performance) replace the composed piece.
         self.notes = notes if notes is not None else compose(spec.piece, spec.seed, spec.seconds, spec.tempo,
                                                              spec.hands)
         self.frame_count = int(round(spec.seconds * spec.fps))

@@ -7,7 +7,7 @@ from pathlib import Path
 from pianocam.scene import SceneSpec, render_scene
 from pianocam.scene.keyboard import LOWEST_MIDI
 
-from pianocam.practice.perform import perform
+from pianocam.scene.exercise_performance import perform
 from pianocam.practice.score import Score
 
 TAIL = 0.8  # seconds of video after the last note ends
