@@ -26,6 +26,28 @@ def wait_until(predicate, timeout: float = 10.0, step: float = 0.05) -> bool:
     return False
 
 
+def holds_for(predicate, seconds: float, step: float = 0.05) -> bool:
+    """True if predicate stays true for the whole period: for what must not happen (a late duplicate), where
+    there is no event to wait on."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not predicate():
+            return False
+        time.sleep(step)
+    return predicate()
+
+
+def port_closed(host: str, port: int) -> bool:
+    """Nothing listens on host:port any more."""
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=0.2).close()
+        return False
+    except OSError:
+        return True
+
+
 class Inbox:
     """Collects (topic, payload) from a Watcher; thread-safe."""
 

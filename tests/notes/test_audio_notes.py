@@ -15,7 +15,7 @@ from pianocam.notes.audio import AudioFileSource, MicrophoneSource
 from pianocam.notes.decode import decode_notes, drop_octave_ghosts
 from pianocam.notes.evaluate import score_notes, sequence_match
 from pianocam.notes.resample import Resampler
-from pianocam.notes.transcribe import Transcriber, model_path
+from pianocam.notes.transcribe import model_path
 from pianocam.sources import SourceError
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")

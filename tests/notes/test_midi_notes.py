@@ -138,6 +138,6 @@ def test_no_midi_system_is_not_fatal():
             raise RuntimeError("MidiInAlsa::initialize: error creating ALSA sequencer client object.")
 
     source = LiveMidiSource(backend=NoAlsa(), rescan=0.05).open()
-    time.sleep(0.2)
-    assert source.poll() == [] and "ALSA" in source.last_error
+    assert wait_until(lambda: "ALSA" in (source.last_error or ""), 5)
+    assert source.poll() == []
     source.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import time
 import urllib.request
 from collections import defaultdict
 from datetime import date
@@ -16,7 +15,7 @@ from pianocam.recorder import history
 from pianocam.recorder.store import Store, open_engine
 from pianocam.recorder.web import hash_password, serve
 
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, port_closed, wait_until
 from tests.recorder.term import make_term
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,7 +40,7 @@ def site(term, tmp_path_factory):
     assert wait_until(lambda: server.started, 10)
     yield store, f"http://127.0.0.1:{port}"
     server.should_exit = True
-    time.sleep(0.3)
+    assert wait_until(lambda: port_closed("127.0.0.1", port), 10)
     store.engine.dispose()
 
 

@@ -21,7 +21,7 @@ from pianocam.recorder.schema import Note
 from pianocam.recorder.schema import Session as SessionRow
 from pianocam.recorder.store import Store, open_engine
 
-from tests.conftest import Mosquitto, wait_until
+from tests.conftest import Mosquitto, holds_for, wait_until
 from tests.recorder.conftest import STARTED
 
 CLI = [sys.executable, "-m", "pianocam.commands.cli", "recorder"]
@@ -117,9 +117,8 @@ def test_one_row_per_event_through_outage_restart_and_replay(broker, database, t
     total = sum(len(seqs) for seqs in emitted.values())
     assert total == 3 * 300
     assert wait_until(lambda: stats(database)["notes"] >= total, 90), stats(database)
-    time.sleep(1.0)  # anything still in flight would land now
-    counts = stats(database)
-    assert counts == {"units": 3, "sessions": 1, "notes": total, "events": 0}
+    expected = {"units": 3, "sessions": 1, "notes": total, "events": 0}
+    assert holds_for(lambda: stats(database) == expected, 1.0), stats(database)  # nothing late in flight
     recorder.stop()
 
     engine = open_engine(database)
@@ -163,7 +162,7 @@ def test_a_standby_recorder_stores_everything_while_the_other_is_down(broker, da
     assert wait_until(lambda: stats(database)["notes"] >= len(seqs), 60), stats(database)
     first.start()  # it catches up on its own queue: every row is there already
     publisher.stop(timeout=30)
-    time.sleep(2.0)
+    assert holds_for(lambda: stats(database)["notes"] == len(seqs), 2.0), stats(database)  # no late duplicate
     first.stop()
     second.stop()
     assert stats(database)["notes"] == len(seqs)

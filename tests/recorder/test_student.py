@@ -46,15 +46,18 @@ def test_a_session_started_for_a_student_is_stored_with_their_name(broker, tmp_p
     unit = Unit(config, source=EmptyKeyboard())
     runner = threading.Thread(target=unit.run, kwargs={"seconds": 30, "handle_signals": False})
     runner.start()
-    answers = []
+    answers, status = [], []
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="teacher-tablet")
-    client.on_message = lambda c, u, m: answers.append(decode(m.payload))
+    client.on_message = lambda c, u, m: (status if "/cmd/status/" in m.topic else answers).append(decode(m.payload))
     client.connect(broker.host, broker.port)
     client.subscribe("pianocam/practice-4/cmd/start_session/response", qos=1)
+    client.subscribe("pianocam/practice-4/cmd/status/response", qos=1)
     client.loop_start()
     try:
         assert wait_until(lambda: unit.publisher.connected, 15)
-        time.sleep(0.5)  # the unit's command subscription follows its connect
+        # The unit's command subscription follows its connect: wait for an answered status request.
+        assert wait_until(lambda: client.publish("pianocam/practice-4/cmd/status", "{}", qos=1) and status, 15,
+                          step=0.3)
         for request in ({"student": 7, "transaction": "bad"}, {"student": " Ana ", "transaction": "ok"}):
             client.publish("pianocam/practice-4/cmd/start_session", json.dumps(request), qos=1).wait_for_publish(5)
         assert wait_until(lambda: len(answers) == 2, 15), answers
