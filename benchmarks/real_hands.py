@@ -10,7 +10,7 @@ the first starting the view's graphs). --why says for each cover frame why its m
 The view needs a key map: each frame's
 own, from the unit's calibration (calibrate_frame); where it finds the keys but cannot number them, again
 with a made-up first_c (the view needs only where the keys are, not their names); frames it cannot map
-keep the whole frame. Rendered scenes (whole 88-key keyboard, 61 keys, a close-up) add the fingertip
+keep the whole frame. Rendered scenes (88 keys, 61 keys, a close-up, 88 keys from farther) add the fingertip
 error against the drawn hands and the share of frames with both hands found.
 Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data] [--no-scenes] [--only-view] [--why]
        [--complexity 0 1]
@@ -35,7 +35,9 @@ from pianocam.hands.view import keyboard_view
 MODES = {"frame": dict(tiles=1, view="frame"), "tiles2": dict(tiles=2, view="frame"), "auto": dict(tiles=1),
          "keys": dict(tiles=1, view="keys")}
 SCENES = {"88 keys, whole": dict(keys=88, seed=8), "61 keys": dict(keys=61, seed=7),
-          "close-up (distance 0.6)": dict(keys=61, seed=7, distance=0.6)}
+          "close-up (distance 0.6)": dict(keys=61, seed=7, distance=0.6),
+          # The whole keyboard in view, hands 11 % of the width: where auto uses the view in video mode.
+          "88 keys, farther (1.5)": dict(keys=88, seed=8, distance=1.5)}
 MATCH_PX = 40.0   # as benchmarks/scene_detection.py: a detection this close (mean fingertip error) is the hand
 
 ROOT = Path(__file__).resolve().parents[1]
