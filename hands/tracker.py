@@ -111,6 +111,24 @@ def keep_distinct(detections: list[tuple], max_hands: int) -> list[tuple]:
     return kept[:max_hands]
 
 
+def _landmarks(result):
+    """(21, 3) landmarks, label and score of each hand in one MediaPipe result."""
+    for lm, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
+        yield (np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32),
+               handed.classification[0].label, handed.classification[0].score)
+
+
+def _room_for_a_hand(view: View, index: int, known: list[tuple], frame_width: int) -> bool:
+    """Whether search tile `index` has a free stretch half a hand wide beside the hands already found."""
+    x0, x1 = view.search[index], view.search[index] + view.height
+    taken = sorted((float(d[0][:, 0].min()) * frame_width, float(d[0][:, 0].max()) * frame_width) for d in known)
+    free, edge = 0.0, x0
+    for a, b in taken:
+        free = max(free, min(a, x1) - edge)
+        edge = max(edge, b)
+    return max(free, x1 - edge) >= view.hand_width / 2
+
+
 class HandModelError(RuntimeError):
     """MediaPipe's bundled hand model is missing or not the file its wheel shipped; the message names it."""
 
@@ -172,11 +190,16 @@ class HandTracker:
                               min_tracking_confidence=min_tracking_confidence)
         # One MediaPipe graph per tile: each keeps its own tracking state between frames.
         self._graphs = [self._graph(max_hands) for _ in self.tiles]
+        # The view's search tiles (hands/view.py): graphs made when first needed (see _search).
+        self._searcher = self._holder = None
+        self._held: int | None = None   # video mode: the search tile whose hand the holder tracks
+        self._next_tile = 0
 
-    def _graph(self, max_hands: int):
+    def _graph(self, max_hands: int, static: bool | None = None):
         import mediapipe as mp  # imported here so that --help and config checks stay fast
 
-        return mp.solutions.hands.Hands(max_num_hands=max_hands, **self._settings)
+        settings = dict(self._settings, **({} if static is None else {"static_image_mode": static}))
+        return mp.solutions.hands.Hands(max_num_hands=max_hands, **settings)
 
     def follow(self, keymap) -> None:
         """Look at the keyboard-sized view of this key map from the next frame on (tracker.view = auto);
@@ -190,9 +213,16 @@ class HandTracker:
             return
         self.view = view
         logger.info("hand tracking on the %s", view.describe() if view else "whole frame")
-        # Tracking state belongs to the old image layout; a hand in a piece's overlap is seen twice.
+        # Tracking state belongs to the old image layout. A hand in a piece's overlap is seen twice: without
+        # search tiles the mosaic's graph tracks one hand more a cut, so that the twin takes no other hand's
+        # place (and palm detection runs every frame, 1.5x the cost). With them it tracks max_hands, palm
+        # detection stops once they are held (the cost of the whole frame), and a hand the twin crowds out
+        # is found by the search.
         self.close()
-        self._graphs = [self._graph(self.max_hands + (view.pieces - 1 if view else 0))]
+        extra = view.pieces - 1 if view is not None and not view.search else 0
+        self._graphs = [self._graph(self.max_hands + extra)]
+        self._searcher = self._holder = self._held = None
+        self._next_tile = 0
 
     @classmethod
     def from_config(cls, tracker_config) -> "HandTracker":
@@ -208,10 +238,11 @@ class HandTracker:
         detections = []
         view = self.view if self.view is not None and self.view.frame_size == (width, height) else None
         if view is not None:
-            result = self._graphs[0].process(view.mosaic(rgb))
-            for lm, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
-                norm, cut = view.to_frame(np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32))
-                detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
+            for norm, label, score in _landmarks(self._graphs[0].process(view.mosaic(rgb))):
+                norm, cut = view.to_frame(norm)
+                detections.append((norm, label, score, cut))
+            if view.search:
+                detections += self._search(rgb, view, detections)
         for graph, (a, b) in zip(self._graphs if view is None else [], self.tiles):
             x0, x1 = int(round(a * width)), int(round(b * width))
             tile = np.ascontiguousarray(rgb[:, x0:x1]) if (x0, x1) != (0, width) else rgb
@@ -241,9 +272,48 @@ class HandTracker:
         found.hands.sort(key=lambda h: h.side)
         return found
 
+    def _search(self, rgb: np.ndarray, view: View, detections: list[tuple]) -> list[tuple]:
+        """Hands the mosaic missed, from the view's square search tiles: the tile that held one last frame
+        (video mode), then, while fewer than max_hands are known, tiles with room for another hand (all of
+        them on a still image; in video mode one a frame, taking turns, so a missing hand costs one call
+        more a frame). One still-image graph looks at every tile (a graph is about 55 MB); in video mode a
+        second one tracks the held tile's hand."""
+        found: list[tuple] = []
+        known = lambda: keep_distinct(detections + found, self.max_hands)  # noqa: E731
+
+        def look(graph, index: int) -> bool:
+            new = False
+            for norm, label, score in _landmarks(graph.process(view.tile(rgb, index))):
+                norm, cut = view.tile_to_frame(index, norm)
+                if all(box_overlap(norm, d[0]) <= DUPLICATE_OVERLAP for d in detections + found):
+                    found.append((norm, label, score, cut))
+                    new = True
+            return new
+
+        if self._held is not None and not look(self._holder, self._held):
+            self._held = None
+        count = len(view.search)
+        for turn in range(count):
+            if len(known()) >= self.max_hands:
+                break
+            index = (self._next_tile + turn) % count
+            if index == self._held or not _room_for_a_hand(view, index, known(), rgb.shape[1]):
+                continue
+            if self._searcher is None:
+                self._searcher = self._graph(self.max_hands, static=True)
+            if look(self._searcher, index) and not self.static and self._held is None:
+                if self._holder is None:
+                    self._holder = self._graph(1)   # one hand: tracked without palm detection
+                self._held = index
+            if not self.static:
+                self._next_tile = (index + 1) % count
+                break
+        return found
+
     def close(self) -> None:
-        for graph in self._graphs:
-            graph.close()
+        for graph in [*self._graphs, self._searcher, self._holder]:
+            if graph is not None:
+                graph.close()
 
     def __enter__(self) -> "HandTracker":
         return self

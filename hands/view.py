@@ -3,9 +3,11 @@
 A whole keyboard filmed from above is a wide strip: letterboxed into MediaPipe's square input its
 hands are tiny (56 % of the hands on the real cover frames found). The view crops the frame to the
 keys and the space the hands can occupy around them, cuts that strip into overlapping pieces and
-stacks them into one near-square mosaic, so MediaPipe runs once a frame (cost as before) on an image
-in which the hands are two or three times larger. Landmarks come back to frame pixels through
-`to_frame`. Only the KeyMap interface (keys' polygons, to_image/to_plane) is used.
+stacks them into one near-square mosaic, so MediaPipe runs once a frame on an image in which the
+hands are about 1.5 times larger. Where that still misses a hand, `search` lists square tiles as tall
+as the crop (hands three times larger than in the whole frame) for the tracker to look at, only while
+a hand is missing (hands/tracker.py). Landmarks come back to frame pixels through `to_frame`. Only the KeyMap
+interface (keys' polygons, to_image/to_plane, white-key width) is used; the keys' names are not.
 """
 from __future__ import annotations
 
@@ -34,6 +36,12 @@ WHOLE_FRAME_SHARE = 0.8
 # duplicates). The real cover frames (12.5 %) gain from the view.
 HAND_WIDTH_KEYS = 6.5
 LARGE_HAND_SHARE = 0.15
+# A mosaic can be no smaller than the crop's area: at 1920x1080 a whole keyboard's crop stacks into about
+# 1110x1320 px, hands 1.45x their whole-frame size, and a hand hidden in shadow, blue light or a glove is
+# still missed. Square tiles as tall as the crop, overlapping by more than a hand, show it 3x larger; each
+# is one more MediaPipe call, so the tracker uses them only for hands the mosaic did not find.
+SEARCH_MIN_ASPECT = 1.5   # a crop less wide than this (width / height) is already shown near full size
+# ... and where the overlap (more than a hand) exceeds half a tile, the hands fill the crop's height already.
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class View:
     pieces: int = 1
     piece_width: int = 0
     step: int = 0
+    search: tuple[int, ...] = ()   # left x (frame px) of square search tiles, side `height`, top `y0`
+    hand_width: float = 0.0        # a hand's width from above in frame px (6.5 white keys)
 
     @property
     def whole_frame(self) -> bool:
@@ -62,6 +72,8 @@ class View:
         if self.whole_frame:
             return "whole frame"
         layout = f"{self.mosaic_size[0]}x{self.mosaic_size[1]} mosaic"
+        if self.search:
+            layout += f"; {len(self.search)} search tiles of {self.height}x{self.height}"
         return (f"keyboard view {self.width}x{self.height}+{self.x0}+{self.y0} of {self.frame_size[0]}x"
                 f"{self.frame_size[1]} in {self.pieces} piece{'s' * (self.pieces > 1)} ({layout})")
 
@@ -96,6 +108,33 @@ class View:
         edge = 0.01 * w
         cut = bool((piece > 0 and px.min() < edge) or (piece < self.pieces - 1 and px.max() > w - edge))
         return out, cut
+
+
+    def tile(self, image: np.ndarray, index: int) -> np.ndarray:
+        """Search tile `index` of `image` (a copy, contiguous for MediaPipe)."""
+        x = self.search[index]
+        return np.ascontiguousarray(image[self.y0:self.y0 + self.height, x:x + self.height])
+
+    def tile_to_frame(self, index: int, normalized: np.ndarray) -> tuple[np.ndarray, bool]:
+        """MediaPipe's (21, 3) landmarks on search tile `index` → whole-frame fractions, and whether the hand
+        touches a side the next tile overlaps (a part of a hand that tile may hold whole)."""
+        fw, fh = self.frame_size
+        side, x = self.height, self.search[index]
+        out = np.empty_like(normalized)
+        out[:, 0] = (x + normalized[:, 0] * side) / fw
+        out[:, 1] = (self.y0 + normalized[:, 1] * side) / fh
+        out[:, 2] = normalized[:, 2] * side / fw
+        cut = bool((index > 0 and normalized[:, 0].min() < 0.01)
+                   or (index < len(self.search) - 1 and normalized[:, 0].max() > 0.99))
+        return out, cut
+
+
+def search_tiles(x0: int, width: int, side: int, overlap: float) -> tuple[int, ...]:
+    """Left x of the fewest square tiles of `side` that cover [x0, x0 + width) overlapping by `overlap`."""
+    if width < SEARCH_MIN_ASPECT * side or overlap > side / 2:
+        return ()   # hands too large for tiles as tall as the crop to show them larger than the mosaic does
+    count = int(np.ceil((width - overlap) / (side - overlap)))
+    return tuple(int(round(x0 + i * (width - side) / (count - 1))) for i in range(count))
 
 
 def whole_frame(frame_size: tuple[int, int]) -> View:
@@ -140,4 +179,7 @@ def keyboard_view(keymap, frame_size: tuple[int, int] | None = None, always: boo
     _, pieces, piece_width, step = best
     if pieces == 1 and width * height >= WHOLE_FRAME_SHARE * fw * fh:
         return whole_frame(frame_size)
-    return View(frame_size, int(x0), int(y0), width, height, pieces, piece_width, int(step))
+    hand_width = HAND_WIDTH_KEYS * keymap.white_key_width_px
+    # The search tiles overlap as the pieces do, by more than a hand: each hand is whole in one of them.
+    search = search_tiles(int(x0), width, height, overlap) if pieces > 1 else ()
+    return View(frame_size, int(x0), int(y0), width, height, pieces, piece_width, int(step), search, hand_width)

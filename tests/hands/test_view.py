@@ -66,6 +66,35 @@ def test_pieces_overlap_by_more_than_a_hand_and_stay_inside_the_frame(spec):
     assert view.y0 >= 0 and view.y0 + view.height <= 540
 
 
+def test_search_tiles_are_squares_as_tall_as_the_crop_that_cover_it_overlapping_by_more_than_a_hand():
+    scene, keymap = _scene(keys=88, seed=8)
+    view = keyboard_view(keymap, always=True)
+    side = view.height
+    assert len(view.search) >= 3
+    assert view.search[0] == view.x0 and view.search[-1] + side == view.x0 + view.width
+    overlaps = [a + side - b for a, b in zip(view.search, view.search[1:])]
+    assert min(overlaps) >= 6.5 * keymap.white_key_width_px
+    image, _ = scene.frame(0)
+    rng = np.random.default_rng(1)
+    for index in range(len(view.search)):
+        tile = view.tile(image, index)
+        assert tile.shape[:2] == (side, side)
+        tx, ty = rng.uniform(5, side - 5, size=2)
+        landmarks = np.tile([[tx / side, ty / side, 0.1]], (21, 1)).astype(np.float32)
+        frame_xy, cut = view.tile_to_frame(index, landmarks)
+        fx, fy = frame_xy[0, 0] * image.shape[1], frame_xy[0, 1] * image.shape[0]
+        assert np.array_equal(image[int(fy), int(fx)], tile[int(ty), int(tx)]) and not cut
+    # A hand at a tile's inner side may be the part of one the next tile holds whole.
+    edge = np.tile([[0.995, 0.5, 0.0]], (21, 1)).astype(np.float32)
+    assert view.tile_to_frame(0, edge)[1] and not view.tile_to_frame(len(view.search) - 1, edge)[1]
+
+
+def test_hands_that_fill_the_crop_get_no_search_tiles():
+    # The close-up's hands (over a third of its height) would be cut by tiles no larger than the mosaic's.
+    _, keymap = _scene(keys=61, seed=7, distance=0.6)
+    assert keyboard_view(keymap, always=True).search == ()
+
+
 def test_mediapipe_through_the_view_finds_the_drawn_hands_where_they_are():
     # Real MediaPipe on a whole 88-key render: through the view both hands are found and their
     # fingertips land on the drawn ones (benchmarks/real_hands.py measures it over 10 s).
