@@ -1,5 +1,4 @@
-"""Calibration on the unit: a key map from one live frame (with the config's hints or the previous map), and
-the pipeline's calibration stage that keeps it right."""
+"""Calibration on the unit: a key map from one live frame, and the calibration stage that keeps it right."""
 from __future__ import annotations
 
 import logging
