@@ -17,7 +17,7 @@ from pianocam.unit.pipeline import Pipeline, Progress
 from pianocam.unit.played import PlayedNotes
 from pianocam.transport.publisher import Publisher
 from pianocam.unit.sd_notify import Notifier
-from pianocam.sources import FrameSource, open_source
+from pianocam.sources import FrameSource, SourceError, open_source
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ def open_notes(config: Config, source: FrameSource, assigner: FingerAssigner | N
     if kind == "none":
         return None
     if kind == "scene":
+        if performance is None:
+            raise SourceError(f"notes.kind = 'scene': source {source.name} brings no notes of its own "
+                              f"(only a rendered scene does); choose auto, midi, midi-file, audio-file, microphone or vision")
         from pianocam.notes.midi import MidiFileSource
         period = source.frame_count / source.fps if config.source.loop else None
         return MidiFileSource(performance, realtime=config.source.realtime, loop_period=period)

@@ -3,11 +3,12 @@ frames when none come, counted in the session and judged by a practice session."
 import time
 
 import numpy as np
+import pytest
 
 from pianocam.fingering import FingerAssigner
 from pianocam.notes import NoteEvent, NoteSource
 from pianocam.practice.live import PracticeSession
-from pianocam.sources import FrameSource
+from pianocam.sources import FrameSource, SourceError
 from pianocam.unit.played import PlayedNotes
 
 
@@ -101,3 +102,6 @@ def test_a_frame_source_that_brings_its_notes_is_heard_from_them(tmp_path):
     brought = open_notes(config, Recording())
     assert brought.name == "midi-file:performance.mid" and [n.pitch for n in brought.notes] == [60]
     assert open_notes(config, Camera()).name == "midi:auto"  # a camera's notes come from the keyboard
+    config.notes.kind = "scene"
+    with pytest.raises(SourceError, match="notes.kind = 'scene'.*brings no notes"):
+        open_notes(config, Camera())  # one line naming the key, not a traceback
