@@ -33,8 +33,8 @@ def open_notes(config: Config, source: FrameSource, assigner: FingerAssigner | N
         return None
     if kind == "scene":
         if performance is None:
-            raise SourceError(f"notes.kind = 'scene': source {source.name} brings no notes of its own "
-                              f"(only a rendered scene does); choose auto, midi, midi-file, audio-file, microphone or vision")
+            raise SourceError(f"notes.kind = 'scene': source {source.name} brings no notes of its own (only a "
+                              f"rendered scene does); choose auto, midi, midi-file, audio-file, microphone or vision")
         from pianocam.notes.midi import MidiFileSource
         period = source.frame_count / source.fps if config.source.loop else None
         return MidiFileSource(performance, realtime=config.source.realtime, loop_period=period)

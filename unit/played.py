@@ -1,4 +1,4 @@
-"""The pipeline's note stage: notes from their source, the finger that played each, the session and practice verdicts."""
+"""The pipeline's note stage: notes from their source, the finger that played each, the session and verdicts."""
 from __future__ import annotations
 
 import numpy as np
