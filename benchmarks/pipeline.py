@@ -26,6 +26,7 @@ from pianocam.hands.tracker import HandTracker
 from pianocam.transport.journal import Journal
 from pianocam.unit.metrics import StageTimer
 from pianocam.unit.pipeline import Pipeline, run_to_end
+from pianocam.unit.played import PlayedNotes
 from pianocam.transport.publisher import Publisher
 from pianocam.notes.midi import MidiFileSource
 from pianocam.scene import SceneSpec
@@ -55,9 +56,9 @@ def one_run(spec: SceneSpec, complexity: int, broker: EmbeddedBroker, state: str
     publisher.start()
     source = SceneSource(spec, realtime=False)
     tracker = HandTracker(model_complexity=complexity)
-    notes = MidiFileSource(source.folder / "performance.mid", realtime=False).open()
-    pipeline = Pipeline(source, tracker, publisher.emit, metrics_interval=5.0, publish_hands=True,
-                        notes=notes, assigner=FingerAssigner(keymap), technique=TechniqueEstimator())
+    notes = MidiFileSource(source.performance(), realtime=False).open()
+    pipeline = Pipeline(source, tracker, publisher.emit, notes=PlayedNotes(notes, FingerAssigner(keymap)),
+                        technique=TechniqueEstimator(), metrics_interval=5.0, publish_hands=True)
     progress, elapsed = run_to_end(pipeline)
     publisher.stop()
     return progress.frames / elapsed, pipeline.timer, progress.frames_with_both / max(progress.frames, 1)

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pianocam.calibration.keymap import note_name
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from pianocam.hands.tracker import Hands
 
 
 @dataclass
@@ -28,6 +34,10 @@ class NoteSource:
     A note is delivered once: MIDI at its onset (offset None while the key is down); audio
     once the transcriber is sure of it, up to ~2 s after its onset, with its offset when the
     note has already ended and None when it still sounds.
+
+    Two abilities have defaults that do nothing: `observe` for sources that hear with the camera
+    (vision notes are made from the very frame the hands were found on), `start_at` for replays that
+    start with the video (a MIDI file played in real time beside its recording).
     """
 
     name = "notes"
@@ -43,6 +53,12 @@ class NoteSource:
 
     def poll(self, timeout: float = 0.0) -> list[NoteEvent] | None:
         raise NotImplementedError
+
+    def observe(self, image: np.ndarray, hands: Hands) -> None:
+        """See one frame and the hands found on it, before the next poll."""
+
+    def start_at(self, t0: float) -> None:
+        """Start the replay's onset 0 at this time.monotonic() instant (the first video frame's)."""
 
     def close(self) -> None:
         pass

@@ -53,6 +53,9 @@ class SceneSource(VideoFileSource):
         super().__init__(str(self.folder / "video.mp4"), fps=spec.fps, realtime=realtime, loop=loop)
         self.name = f"scene:{self.folder.name}"
 
+    def performance(self) -> Path:
+        return self.folder / "performance.mid"
+
     def truth(self) -> dict:
         return json.loads((self.folder / "truth.json").read_text())
 

@@ -5,6 +5,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -71,6 +72,11 @@ class FrameSource:
 
     def _close(self) -> None:
         pass
+
+    def performance(self) -> Path | None:
+        """The MIDI file of the notes played in these frames, when the source brings its own (a rendered
+        scene's performance.mid); None for a camera, whose notes come from a keyboard, microphone or vision."""
+        return None
 
     def _rewind(self) -> bool:
         """Start again from the beginning; False if this source cannot."""

@@ -43,10 +43,6 @@ class TechniqueEstimator:
         self._frames: dict[str, deque] = {}
         self._since: dict[str, int] = {}
 
-    def reset(self) -> None:
-        self._frames.clear()
-        self._since.clear()
-
     def update(self, hands) -> list[dict]:
         """Add one frame's Hands; returns a technique body for every hand whose window just became due."""
         bodies = []

@@ -4,18 +4,20 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from pathlib import Path
 
 from pianocam.config import Config
 from pianocam.fingering import FingerAssigner
 from pianocam.hands.tracker import HandTracker
 from pianocam.transport.journal import Journal
 from pianocam.calibration.keymap import KeyMap
+from pianocam.calibration.live import LiveCalibration
 from pianocam.notes import NoteSource
-from pianocam.unit.pipeline import FrameTask, Pipeline, Progress
+from pianocam.unit.budget import FrameBudget
+from pianocam.unit.pipeline import Pipeline, Progress
+from pianocam.unit.played import PlayedNotes
 from pianocam.transport.publisher import Publisher
 from pianocam.unit.sd_notify import Notifier
-from pianocam.sources import FrameSource, open_source
+from pianocam.sources import FrameSource, SourceError, open_source
 
 logger = logging.getLogger(__name__)
 
@@ -24,16 +26,18 @@ def open_notes(config: Config, source: FrameSource, assigner: FingerAssigner | N
     """Build the note source a [notes] config section describes (not yet opened)."""
     c = config.notes
     kind = c.kind
-    scene_folder = getattr(source, "folder", None)
+    performance = source.performance()
     if kind == "auto":
-        kind = "scene" if scene_folder is not None else "midi"
+        kind = "scene" if performance is not None else "midi"
     if kind == "none":
         return None
     if kind == "scene":
+        if performance is None:
+            raise SourceError(f"notes.kind = 'scene': source {source.name} brings no notes of its own (only a "
+                              f"rendered scene does); choose auto, midi, midi-file, audio-file, microphone or vision")
         from pianocam.notes.midi import MidiFileSource
         period = source.frame_count / source.fps if config.source.loop else None
-        return MidiFileSource(Path(scene_folder) / "performance.mid", realtime=config.source.realtime,
-                              loop_period=period)
+        return MidiFileSource(performance, realtime=config.source.realtime, loop_period=period)
     if kind == "midi-file":
         from pianocam.notes.midi import MidiFileSource
         return MidiFileSource(c.path, realtime=config.source.realtime)
@@ -62,27 +66,23 @@ class Unit:
                                max_bytes=int(config.journal.max_mb * 2**20))
         self.publisher = Publisher(config, self.journal)
         self.source = source or open_source(config.source)
-        self.assigner = FingerAssigner(self._load_keymap())
+        keymap = self._load_keymap()
+        self.assigner = FingerAssigner(keymap)
         # Notes before the tracker: a bad notes file is reported before MediaPipe's threads start
         # (their C++ log lines would otherwise interleave with the one-line error on stderr).
-        self.notes = open_notes(config, self.source, self.assigner)
+        self.played = PlayedNotes(open_notes(config, self.source, self.assigner), self.assigner, frames=self.source,
+                                  camera_latency=config.notes.camera_latency)
         self.tracker = HandTracker.from_config(config.tracker)
         self.technique, self._technique_state = self._load_technique()
-        self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit,
+        self.calibration = LiveCalibration(config.calibration, config.keymap_path(), self.publisher.emit, keymap,
+                                           on_keymap=self.played.use_keymap)
+        self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit, notes=self.played,
+                                 calibration=self.calibration, technique=self.technique,
+                                 budget=FrameBudget.from_config(config.tracker),
+                                 queue_depth=self.publisher.pending, queue_dropped=lambda: self.journal.dropped,
                                  metrics_interval=config.metrics.interval,
                                  publish_hands=config.mqtt.publish_hands,
-                                 read_timeout=config.source.read_timeout,
-                                 notes=self.notes, assigner=self.assigner, technique=self.technique)
-        self.pipeline.queue_depth = self.publisher.pending
-        t = config.tracker
-        self.pipeline.max_fps, self.pipeline.hot_temperature, self.pipeline.hot_fps = t.max_fps, t.hot_temperature, t.hot_fps
-        self.pipeline.queue_dropped = lambda: self.journal.dropped
-        # A microphone's clock is known only once its first sample is in: align on every batch.
-        self.pipeline.before_notes = self._align_clocks
-        self.pipeline.on_first_frame = self._calibrate_if_needed
-        from pianocam.calibration.from_notes import NumberingWatch
-        self.pipeline.numbering_watch = NumberingWatch(lambda: self.assigner.keymap, self._renumber_from_notes)
-        self.pipeline.frame_tasks.append(FrameTask(config.calibration.drift_interval, self._check_drift))
+                                 read_timeout=config.source.read_timeout)
         self.notifier = Notifier()
         self.stop_event = threading.Event()
         self._source_online: bool | None = None
@@ -91,11 +91,6 @@ class Unit:
         self.publisher.on_command("check_calibration", self._cmd_check_calibration)
         self.publisher.on_command("start_session", self._cmd_start_session)
         self.publisher.on_command("stop_session", self._cmd_stop_session)
-        self._recalibrate = threading.Event()
-        # (requests so far, fresh): a request that arrives while a map is being made is not lost.
-        self._recalibration = (0, False)
-        self._recalibration_lock = threading.Lock()
-        self._last_calibration_error = ""
 
     def _load_technique(self):
         """The technique model, or None with the reason: a refused model stops only this stage."""
@@ -126,104 +121,6 @@ class Unit:
         logger.info("key map %s: %d keys", path, len(keymap.keys))
         return keymap
 
-    def _calibrate_if_needed(self, image) -> bool:
-        """Map the keys from this frame unless a map is loaded; False asks for another try later."""
-        keymap = self.assigner.keymap
-        size = (image.shape[1], image.shape[0])
-        if keymap is not None and tuple(keymap.image_size) != size:
-            logger.error("key map is for %dx%d frames but the camera gives %dx%d: calibrating afresh",
-                         *keymap.image_size, *size)
-            self.assigner.keymap = None
-        elif keymap is not None and not self._recalibrate.is_set():
-            self._publish_calibration("ok", keymap)
-            return True
-        from pianocam.calibration.live import calibrate_frame
-
-        # A recalibration keeps the numbering of the map it replaces (a knocked camera makes
-        # calibration.first_c stale), unless asked for a fresh start after moving the camera on purpose.
-        with self._recalibration_lock:
-            request, fresh = self._recalibration
-        previous = None if fresh else self.assigner.keymap
-        keymap, error = calibrate_frame(image, self.config.calibration, previous=previous)
-        if keymap is None and "which octave" in error and self.assigner.keymap is None:
-            # Keys found but not numbered: the notes will number them (calibration.from_notes).
-            from pianocam.calibration.from_notes import provisional_keymap
-            keymap = provisional_keymap(image)
-        if keymap is None:
-            if error != self._last_calibration_error:
-                kept = self.assigner.keymap is not None
-                logger.error("calibration failed: %s; trying again on later frames, %s", error,
-                             "keeping the previous key map meanwhile" if kept else "notes go out with fingers "
-                             "unknown meanwhile")
-                self.publisher.emit("calibration", {"state": "ok" if kept else "missing", "error": error,
-                                                    "recalibration": "failed"})
-            self._last_calibration_error = error
-            return False
-        with self._recalibration_lock:
-            if self._recalibration[0] == request:  # else asked again meanwhile: map once more
-                self._recalibrate.clear()
-                self._recalibration = (request, False)
-        self._last_calibration_error = ""
-        self.assigner.keymap = keymap
-        try:
-            path = self.config.keymap_path()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            keymap.save(path)
-        except OSError as err:
-            logger.warning("cannot save the key map: %s", err)
-        self._publish_calibration("ok", keymap)
-        return True
-
-    def _publish_calibration(self, state: str, keymap: KeyMap, **drift) -> None:
-        midis = keymap.midis
-        self.publisher.emit("calibration", {"state": state, "keys": len(midis), "partial": keymap.partial,
-                                            "lowest": keymap.keys[0].name if keymap.keys else None,
-                                            "highest": keymap.keys[-1].name if keymap.keys else None,
-                                            "method": keymap.method, "numbering": keymap.numbered_by,
-                                            **drift})
-
-    def _renumber_from_notes(self, shift: int, verdict) -> None:
-        """The notes say the keys are numbered `shift` semitones off: renumber, or remap after a knock."""
-        from pianocam.calibration.from_notes import renumber
-
-        keymap = self.assigner.keymap
-        if keymap is None:
-            return
-        if shift % 12:
-            logger.warning("the notes played say the key map is %+d semitones off (%d of %d notes): the camera "
-                           "has moved; mapping the keys again", shift, verdict.votes[shift], verdict.notes)
-            self.pipeline.request_calibration()
-            with self._recalibration_lock:
-                self._recalibration = (self._recalibration[0] + 1, False)
-                self._recalibrate.set()
-            return
-        keymap = renumber(keymap, shift)
-        logger.info("numbered from the notes: %+d semitones (%d of %d notes agree)", shift,
-                    verdict.votes[shift], verdict.notes)
-        self.assigner.keymap = keymap
-        try:
-            keymap.save(self.config.keymap_path())
-        except OSError as err:
-            logger.warning("cannot save the key map: %s", err)
-        self._publish_calibration("ok", keymap, notes_used=verdict.notes)
-
-    def _check_drift(self, image) -> None:
-        """Has the camera been knocked? Publish ok or drifted with the error in key widths."""
-        from pianocam.calibration.drift import check_drift
-
-        keymap = self.assigner.keymap
-        if keymap is None:
-            return
-        result = check_drift(keymap, image)
-        if result["state"] == "unknown":  # hands over the keys: keep the last verdict
-            logger.info("drift check inconclusive: %s", result["reason"])
-            return
-        if result["state"] == "drifted":
-            logger.warning("camera has moved since calibration: %s; send cmd/recalibrate", result["reason"])
-        self._publish_calibration(result["state"], keymap,
-                                  mean_error_key_widths=result["mean_error_key_widths"],
-                                  keys_seen=result["keys_seen"], reason=result["reason"])
-
     def run(self, seconds: float | None = None, every_second=None, handle_signals: bool = True) -> Progress:
         if self.config.unit_id in ("raspberrypi", "localhost", "debian", "ubuntu", "jetson"):
             # Units imaged from one card share this name: their topics, client ids and seq collide.
@@ -234,7 +131,7 @@ class Unit:
                 signal.signal(sig, lambda *_: self.stop_event.set())
         self.publisher.emit("status", {"room": self.config.room, "source": "starting",
                                        "source_kind": self.config.source.kind,
-                                       "notes": self.notes.name if self.notes else None,
+                                       "notes": self.played.source.name if self.played.source else None,
                                        "technique": self._technique_state})
         self.publisher.start()
 
@@ -255,39 +152,10 @@ class Unit:
 
     def _open_notes(self) -> None:
         """Open the note source; a model that will not load turns only the notes stage off."""
-        if self.notes is None:
-            return
-        from pianocam.notes.transcribe import NoteModelError
-
-        try:
-            self.notes.open()
-        except NoteModelError as err:
-            logger.error("notes stage disabled: %s", err)
-            self.notes.close()
-            self.notes = self.pipeline.notes = None
-            self.publisher.emit("status", {"notes": f"unavailable: {err}"})
-            return
-        start_at = getattr(self.notes, "start_at", None)
-        if start_at is not None and self.source.realtime:
-            start_at(self.source.started_at)
-
-    def _align_clocks(self) -> None:
-        """Put note onsets on the frame clock (frame.t counts from the source's opening instant t0).
-
-        Files and scenes replayed in real time start together: the MIDI replay is started at the
-        instant the video started, so both count from zero, as do vision notes (made from frames).
-        A source with a clock of its own says where its onset 0 lies on time.monotonic() (live
-        MIDI: 0, onsets are arrival times; a microphone: its first sample), so a note at onset o
-        happened at origin + o, which a frame shows at t = origin + o - t0 + camera_latency (a live
-        frame is stamped when it arrives, camera_latency after the moment it shows).
-        """
-        origin = self.notes.monotonic_origin if self.notes is not None else None
-        if origin is None:
-            self.assigner.clock_offset = self.pipeline.numbering_watch.clock_offset = 0.0
-            return
-        latency = self.config.notes.camera_latency if self.source.live else 0.0
-        self.assigner.clock_offset = self.source.started_at - origin - latency
-        self.pipeline.numbering_watch.clock_offset = self.assigner.clock_offset
+        refused = self.played.open()
+        if refused is not None:
+            logger.error("notes stage disabled: %s", refused)
+            self.publisher.emit("status", {"notes": f"unavailable: {refused}"})
 
     def _report_source(self) -> None:
         """Publish the source's state when it changes (a stalled camera goes offline until reopened)."""
@@ -301,25 +169,19 @@ class Unit:
 
     def _cmd_status(self, name: str, request: dict) -> dict:
         return {"metrics": self.pipeline.metrics(), "journal_backlog": self.publisher.pending(),
-                "session": self.pipeline.session.summary()}
+                "session": self.played.summary()}
 
     def _cmd_recalibrate(self, name: str, request: dict) -> dict:
         """Map the keys afresh from the next frame; {"fresh": true} forgets the old map's numbering."""
         fresh = request.get("fresh", False)
         if not isinstance(fresh, bool):
             raise ValueError("'fresh' must be true or false")
-        with self._recalibration_lock:
-            count, pending_fresh = self._recalibration
-            # A plain request does not cancel a fresh one still waiting.
-            self._recalibration = (count + 1, fresh or (pending_fresh and self._recalibrate.is_set()))
-            self._recalibrate.set()
-        self.pipeline.request_calibration()
+        self.calibration.request(fresh)
         return {"queued": True}
 
     def _cmd_check_calibration(self, name: str, request: dict) -> dict:
         """Check for drift on the next frame instead of waiting for the interval."""
-        for task in self.pipeline.frame_tasks:
-            task.run_soon()
+        self.calibration.check_soon()
         return {"queued": True}
 
     def _cmd_start_session(self, name: str, request: dict) -> dict:
@@ -331,22 +193,20 @@ class Unit:
             raise ValueError("'student' must be a name of 1 to 64 characters")
         practice = PracticeSession.from_request(request)  # a bad request is refused before anything changes
         self._finish_practice()
-        self.pipeline.new_session(student=student.strip() if student else None)
-        self.pipeline.practice = self.pipeline.session.practice = practice
-        return {"session": self.pipeline.session.summary()}
+        return {"session": self.played.new_session(student.strip() if student else None, practice)}
 
     def _cmd_stop_session(self, name: str, request: dict) -> dict:
         report = self._finish_practice()
-        return {"session": self.pipeline.end_session(), **({"report": report} if report else {})}
+        return {"session": self.played.end_session(), **({"report": report} if report else {})}
 
     def _finish_practice(self) -> dict | None:
         """End the practice session: its missed notes, then `report` and `skill` go out."""
-        practice, self.pipeline.practice = self.pipeline.practice, None
-        if practice is None:
+        finished = self.played.finish_practice()
+        if finished is None:
             return None
         from pianocam.practice.live import skill_message
 
-        missed, report = practice.finish()
+        missed, report = finished
         for body in missed:
             self.publisher.emit("note", body)
         self.publisher.emit("report", report)
@@ -358,8 +218,7 @@ class Unit:
         self.notifier.stopping()
         self._finish_practice()  # a practice session cut short still gets its report
         self.source.close()
-        if self.notes is not None:
-            self.notes.close()
+        self.played.close()
         self.publisher.stop()
         self.tracker.close()
         self.journal.close()

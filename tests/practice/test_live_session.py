@@ -30,6 +30,9 @@ class ExerciseSource(VideoFileSource):
         super().__init__(str(folder / "video.mp4"), realtime=True, loop=True)
         self.folder = folder
 
+    def performance(self):
+        return self.folder / "performance.mid"
+
 
 def next_pass_end(inbox, truth, timeout):
     """Wait for the last notes of a time through the looping take, counting from now; True when they came."""

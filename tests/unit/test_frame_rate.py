@@ -48,19 +48,18 @@ def test_offline_fingering_at_10_fps_processes_a_third_of_the_frames(tmp_path):
     assert bad.returncode == 2 and "--fps" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_a_hot_soc_lowers_the_tracking_rate_and_metrics_say_so(monkeypatch, tmp_path):
+def test_a_hot_soc_lowers_the_tracking_rate_and_metrics_say_so(tmp_path):
     # The thermal sensor is the one absent part: this box has none, so its reading is given.
-    from pianocam.unit import pipeline as pipeline_module
     from pianocam.hands.tracker import HandTracker
+    from pianocam.unit.budget import FrameBudget
     from pianocam.unit.pipeline import Pipeline
     from pianocam.scene.source import SceneSource
 
-    monkeypatch.setattr(pipeline_module, "cpu_temperature", lambda: 85.0)
     source = SceneSource(SceneSpec(seed=7, keys=61, seconds=3.0), realtime=True, cache_dir=tmp_path)
     events = []
     with HandTracker(model_complexity=0) as tracker:
-        pipeline = Pipeline(source, tracker, lambda kind, body: events.append((kind, body)) or 0)
-        pipeline.hot_fps = 5.0
+        pipeline = Pipeline(source, tracker, lambda kind, body: events.append((kind, body)) or 0,
+                            budget=FrameBudget(hot_fps=5.0, temperature=lambda: 85.0))
         source.open()
         try:
             progress = pipeline.run()
@@ -71,7 +70,7 @@ def test_a_hot_soc_lowers_the_tracking_rate_and_metrics_say_so(monkeypatch, tmp_
     assert 3 <= progress.frames <= 17, progress.frames
     metrics = [body for kind, body in events if kind == "metrics"][-1]
     assert metrics["throttled"] is True and metrics["max_fps"] == 5.0 and metrics["skipped_frames"] > 0
+    assert metrics["cpu_temperature"] == 85.0
     assert metrics["skipped_frames"] + metrics["dropped_frames"] + progress.frames >= 80
-    monkeypatch.setattr(pipeline_module, "cpu_temperature", lambda: 50.0)
-    cool = Pipeline(source, None, lambda kind, body: 0)
-    assert cool._frame_budget() == 0.0 and not cool.throttled
+    cool = FrameBudget(hot_fps=5.0, temperature=lambda: 50.0)
+    assert all(cool.keep(i / 30) for i in range(90)) and not cool.throttled and cool.limit == 0.0
