@@ -11,7 +11,8 @@ from pianocam.transport import publisher as publisher_module
 from pianocam.config import ConfigError
 from pianocam.transport.journal import Journal
 from pianocam.transport.messages import decode
-from pianocam.transport.publisher import Publisher, Watcher
+from pianocam.commands.watch import Watcher
+from pianocam.transport.publisher import Publisher
 
 from tests.conftest import Inbox, wait_until
 from tests.transport.test_publisher import _config

@@ -6,7 +6,8 @@ import paho.mqtt.client as mqtt
 from pianocam.config import load_config
 from pianocam.transport.journal import Journal
 from pianocam.transport.messages import decode
-from pianocam.transport.publisher import Publisher, Watcher
+from pianocam.commands.watch import Watcher
+from pianocam.transport.publisher import Publisher
 
 from tests.conftest import Inbox
 

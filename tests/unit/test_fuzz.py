@@ -103,7 +103,7 @@ import paho.mqtt.client as mqtt  # noqa: E402
 import pytest  # noqa: E402
 
 from pianocam.calibration.keymap import KeyMap, build_keymap  # noqa: E402
-from pianocam.transport.publisher import Watcher  # noqa: E402
+from pianocam.commands.watch import Watcher  # noqa: E402
 from pianocam.technique.estimator import DEFAULT_MODEL_DIR  # noqa: E402
 
 from tests.conftest import Inbox, Mosquitto, wait_until  # noqa: E402

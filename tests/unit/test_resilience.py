@@ -13,7 +13,8 @@ import pytest
 
 from pianocam.config import load_config
 from pianocam.transport.journal import Journal
-from pianocam.transport.publisher import Publisher, Watcher
+from pianocam.commands.watch import Watcher
+from pianocam.transport.publisher import Publisher
 from pianocam.sources import FrameSource
 from pianocam.unit.assembly import Unit
 from pianocam.scene.source import open_configured
