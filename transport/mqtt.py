@@ -53,7 +53,7 @@ class MqttClient:
     def __init__(self, settings: MqttConfig, client_id: str, will: tuple[str, bytes] | None = None):
         self.settings = settings
         self.sent = 0
-        self.connections = 0  # successful connects so far
+        self.connections = 0  # successful connects so far, counted before `connected` turns true
         self.failed_attempts = 0
         self.last_error = ""  # why the broker last refused us, for logs and `pianocam doctor`
         self._connected = threading.Event()

@@ -37,7 +37,9 @@ class Outbox:
         self._progress = (0, time.monotonic())  # (acknowledged, when it last moved)
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._reconnected = threading.Event()
+        # The connection after_connect() last ran for: read from the client's count, which moves
+        # before it says connected, so the journal can never go out ahead of the announcement.
+        self._announced = 0
         self._sender = threading.Thread(target=self._send_journal, name="mqtt-sender", daemon=True)
         mqtt.when_connected(self._on_connected)
 
@@ -84,7 +86,6 @@ class Outbox:
         return changed
 
     def _on_connected(self) -> None:  # paho's thread: no sending from here
-        self._reconnected.set()
         self._wake.set()
 
     def _delivered(self, seq: int) -> None:
@@ -107,8 +108,8 @@ class Outbox:
     def _send_once(self) -> None:
         if not self.mqtt.connected:
             return
-        if self._reconnected.is_set():
-            self._reconnected.clear()
+        if self._announced != self.mqtt.connections:
+            self._announced = self.mqtt.connections
             self.after_connect()
         room = MAX_IN_FLIGHT - self._in_flight
         if room <= 0:
