@@ -53,6 +53,10 @@ class Publisher:
         return self.mqtt.sent
 
     @property
+    def acknowledged(self) -> int:
+        return self.outbox.acknowledged
+
+    @property
     def sender_stalled(self) -> bool:
         return self.outbox.stalled
 
