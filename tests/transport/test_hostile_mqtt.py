@@ -8,7 +8,6 @@ import pytest
 from pianocam.transport import outbox
 from pianocam.config import ConfigError
 from pianocam.transport.journal import Journal
-from pianocam.transport.messages import decode
 from pianocam.commands.watch import Watcher
 from pianocam.transport.publisher import Publisher
 
