@@ -104,6 +104,7 @@ class Cable:
         self.port = self._listener.getsockname()[1]
         self._flowing = threading.Event()
         self._flowing.set()
+        self._cut = threading.Event()
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -113,6 +114,9 @@ class Cable:
             try:
                 unit, _ = self._listener.accept()
             except OSError:  # cut: no more connections
+                return
+            if self._cut.is_set():  # accepted as the cable was pulled
+                self._close(unit)
                 return
             broker = socket.create_connection(self.upstream)
             with self._lock:
@@ -145,6 +149,11 @@ class Cable:
 
     def cut(self):
         """Close everything and refuse new connections: the cable pulled, or the unit's power."""
+        self._cut.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way; close() alone does not
+        except OSError:
+            pass
         self._listener.close()
         self.drop()
 

@@ -78,6 +78,7 @@ def test_last_will_says_offline_when_the_unit_dies(mosquitto, tmp_path):
     cable.cut()  # the link gone without DISCONNECT, as a crash or a pulled cable would leave it
     statuses = inbox.wait_for("status", 2, timeout=8)
     assert [s["state"] for s in statuses] == ["online", "offline"]
+    assert wait_until(lambda: publisher.mqtt.failed_attempts > 0) and not publisher.connected  # it stays cut
     publisher.stop(timeout=0.5)
     watcher.stop()
 
