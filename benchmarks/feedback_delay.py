@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pianocam.config import load_config
-from pianocam.transport.publisher import Watcher
+from pianocam.commands.watch import Watcher
 from pianocam.scene import SceneSpec
 from pianocam.scene.source import SceneSource
 from pianocam.unit.assembly import Unit

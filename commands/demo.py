@@ -83,7 +83,7 @@ def run_demo(args) -> int:
                   f"broker {config.mqtt.host}:{config.mqtt.port}", flush=True)
         unit = Unit(config, source=open_configured(config.source))
         if args.json:
-            from pianocam.transport.publisher import Watcher
+            from pianocam.commands.watch import Watcher
 
             watcher = Watcher(config.mqtt.host, config.mqtt.port, config.mqtt.base_topic, config.unit_id,
                               on_message=print_message)

@@ -111,6 +111,78 @@ class Mosquitto:
                 self.proc.wait()
 
 
+class Cable:
+    """A TCP relay between a unit and the broker that a test can pull (cut), jiggle (drop) or let go dead (stall).
+
+    The unit connects to cable.port; the broker sees each cut as a connection lost without DISCONNECT."""
+
+    def __init__(self, broker):
+        self.host, self.upstream = "127.0.0.1", (broker.host, broker.port)
+        self._listener = socket.create_server((self.host, 0))
+        self.port = self._listener.getsockname()[1]
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._cut = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                unit, _ = self._listener.accept()
+            except OSError:  # cut: no more connections
+                return
+            if self._cut.is_set():  # accepted as the cable was pulled
+                self._close(unit)
+                return
+            broker = socket.create_connection(self.upstream)
+            with self._lock:
+                self._sockets += [unit, broker]
+            for a, b in ((unit, broker), (broker, unit)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                self._flowing.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+        self._close(source, sink)
+
+    def _close(self, *sockets):
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def drop(self):
+        """Close the connections open now; new ones get through (Wi-Fi that comes back)."""
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        self._close(*sockets)
+
+    def cut(self):
+        """Close everything and refuse new connections: the cable pulled, or the unit's power."""
+        self._cut.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way; close() alone does not
+        except OSError:
+            pass
+        self._listener.close()
+        self.drop()
+
+    def stall(self):
+        """Hold every byte from now on, connections left open: a link gone dead without a word."""
+        self._flowing.clear()
+
+    def resume(self):
+        self._flowing.set()
+
+
 def _mosquitto_binary() -> str | None:
     return shutil.which("mosquitto") or (Path("/usr/sbin/mosquitto").exists() and "/usr/sbin/mosquitto") or None
 

@@ -49,7 +49,7 @@ class Journal:
         self.max_age = max_age  # seconds; 0 keeps events until max_events pushes them out
         self.max_bytes = max_bytes  # events' pages in the file (the WAL adds at most ~_WAL_PAGES pages)
         self.dropped = 0
-        self.in_flight_upto = 0  # events up to this seq are in the MQTT client's hands (set by the publisher)
+        self.in_flight_upto = 0  # events up to this seq are in the MQTT client's hands (set by claim)
         self.disk_full = False  # the last write found no room (cleared by the next that does)
         self._expired_at = 0.0
         self._sized_at = 0

@@ -52,6 +52,11 @@ def topic_for(base: str, unit_id: str, kind: str) -> str:
     return topic
 
 
+def command_filter(base: str, unit_id: str) -> str:
+    """The subscription for every `cmd/<name>` request to one unit (its responses are a level deeper)."""
+    return topic_for(base, unit_id, "cmd/name").rsplit("/", 1)[0] + "/+"
+
+
 def utc_timestamp(when: float | None = None) -> str:
     """UTC ISO-8601 with milliseconds, e.g. 2026-11-24T23:40:18.123Z."""
     moment = datetime.now(timezone.utc) if when is None else datetime.fromtimestamp(when, timezone.utc)

@@ -10,7 +10,7 @@ from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.live import calibrate_frame
 from pianocam.config import load_config
 from pianocam.calibration.keymap import WHITE_KEY_WIDTH, build_keymap
-from pianocam.transport.publisher import Watcher
+from pianocam.commands.watch import Watcher
 from pianocam.scene import Scene, SceneSpec
 from pianocam.scene.source import cached_scene
 from pianocam.sources.video import VideoFileSource

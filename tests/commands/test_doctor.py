@@ -13,7 +13,7 @@ from pianocam.config import load_config
 from pianocam.commands.doctor import (check_broker, check_calibration, check_hand_models, check_source,
                                     check_technique_model)
 from pianocam.technique.estimator import DEFAULT_MODEL_DIR
-from pianocam.transport.publisher import Watcher
+from pianocam.commands.watch import Watcher
 
 from tests.conftest import Inbox
 

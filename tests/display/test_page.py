@@ -380,11 +380,12 @@ def test_classroom_shows_a_crashed_unit_offline_though_its_will_has_an_older_seq
     from pianocam.transport.journal import Journal
     from pianocam.transport.publisher import Publisher
 
-    from tests.conftest import wait_until
+    from tests.conftest import Cable, wait_until
 
+    cable = Cable(broker)
     config = load_config(environ={})
     config.unit_id, config.room = "crashing", "Practice 9"
-    config.mqtt.host, config.mqtt.port, config.mqtt.keepalive = broker.host, broker.port, 1
+    config.mqtt.host, config.mqtt.port = cable.host, cable.port
     config.journal.path = str(tmp_path / "journal.sqlite")
     unit = Publisher(config, Journal(config.journal_path()))
     unit.emit("status", {"room": "Practice 9", "source": "online"})
@@ -395,10 +396,10 @@ def test_classroom_shows_a_crashed_unit_offline_though_its_will_has_an_older_seq
     seqs = [unit.emit("note", {"pitch": 60 + i, "name": "C4", "hand": "right", "finger": 1}) for i in range(5)]
     assert wait_until(lambda: unit.pending() == 0)
     assert "Offline" not in room.inner_text('.tile[data-unit="crashing"]')
-    unit._client._sock.close()  # a crash: no DISCONNECT, the broker sends the will
-    unit._client.loop_stop()
+    cable.cut()  # a crash: no DISCONNECT, the broker sends the will
     room.wait_for_function("document.querySelector('.tile[data-unit=\"crashing\"]').innerText.includes('Offline')",
                            timeout=10_000)
     will = _wait_retained(broker.host, broker.port, "pianocam/crashing/status", lambda p: True, timeout=5)
     assert will["state"] == "offline" and will["seq"] < seqs[-1]
+    unit.stop(timeout=0.5)
     unit.journal.close()

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from pianocam.config import load_config
-from pianocam.transport.publisher import Watcher
+from pianocam.commands.watch import Watcher
 from pianocam.unit.assembly import Unit
 
 from tests.conftest import Inbox

@@ -12,7 +12,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from pianocam.config import load_config
-from pianocam.transport.publisher import Watcher
+from pianocam.commands.watch import Watcher
 from pianocam.sources.video import VideoFileSource
 from pianocam.unit.assembly import Unit
 

@@ -2,29 +2,20 @@
 import json
 import logging
 import subprocess
-import time
 
-import paho.mqtt.client as mqtt
 import pytest
 
-from pianocam.transport import publisher as publisher_module
+from pianocam.transport import outbox
 from pianocam.config import ConfigError
 from pianocam.transport.journal import Journal
-from pianocam.transport.messages import decode
-from pianocam.transport.publisher import Publisher, Watcher
+from pianocam.commands.watch import Watcher
+from pianocam.transport.publisher import Publisher
 
-from tests.conftest import Inbox, wait_until
-from tests.transport.test_publisher import _config
+from tests.conftest import Cable, Inbox, wait_until
+from tests.transport.test_publisher import _config, answers, sender, until_answered
 from tests.unit.test_resilience import tls_broker  # noqa: F401 - the fixture
 
 DEEP = b'{"transaction": ' + b"[" * 700 + b"]" * 700 + b"}"  # 1.4 KB: once a RecursionError in paho's thread
-
-
-def client(broker):
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-    c.connect(broker.host, broker.port)
-    c.loop_start()
-    return c
 
 
 def send(c, topic, payload, retain=False):
@@ -41,23 +32,29 @@ def answers_and_delivers(publisher, inbox, c, transaction):
 
 
 def start_listening(publisher, inbox, c):
-    """Start the publisher and wait until its command subscription stands (one command answered):
-    a command sent in between would be lost to the broker, not refused by the unit."""
+    """Start the publisher and wait until its command subscription stands."""
     publisher.start()
-    assert wait_until(lambda: publisher.connected)
-    answers_and_delivers(publisher, inbox, c, "listening")
+    until_answered(publisher, inbox, c)
+
+
+def refusal(inbox):
+    """The one refused request's response."""
+    assert wait_until(lambda: [r for r in answers(inbox) if not r["ok"]]), inbox.of("cmd/status/response")
+    return [r for r in answers(inbox) if not r["ok"]][0]
 
 
 @pytest.fixture
 def unit(mosquitto, tmp_path):
-    config = _config(mosquitto.port, tmp_path)
+    """A unit (not started) linked to the broker through a cable the test can cut or stall."""
+    cable = Cable(mosquitto)
+    config = _config(cable.port, tmp_path)
     inbox = Inbox()
     watcher = Watcher(mosquitto.host, mosquitto.port, unit_id=config.unit_id, on_message=inbox)
     assert watcher.start()
     publisher = Publisher(config, Journal(config.journal_path()))
     publisher.on_command("status", lambda name, request: {"frames": 1})
-    c = client(mosquitto)
-    yield publisher, inbox, c, config
+    c = sender(mosquitto)
+    yield publisher, inbox, c, cable
     c.loop_stop()
     publisher.stop(timeout=1)
     watcher.stop()
@@ -67,8 +64,8 @@ def test_a_deeply_nested_command_does_not_silence_the_unit(unit):
     publisher, inbox, c, _ = unit
     start_listening(publisher, inbox, c)
     send(c, publisher.topic("cmd/status"), DEEP)
-    refusal = inbox.wait_for("cmd/status/response", 2)[-1]
-    assert refusal["ok"] is False and "deeper" in refusal["error"] and refusal["transaction"] is None
+    refused = refusal(inbox)
+    assert "deeper" in refused["error"] and refused["transaction"] is None
     answers_and_delivers(publisher, inbox, c, "after-deep")
 
 
@@ -83,9 +80,9 @@ def test_oversized_or_odd_transactions_are_refused_not_echoed(unit, payload, err
     publisher, inbox, c, _ = unit
     start_listening(publisher, inbox, c)
     send(c, publisher.topic("cmd/status"), payload)
-    refusal = inbox.wait_for("cmd/status/response", 2)[-1]
-    assert refusal["ok"] is False and error in refusal["error"] and refusal["transaction"] is None
-    assert len(json.dumps(refusal)) < 1000
+    refused = refusal(inbox)
+    assert error in refused["error"] and refused["transaction"] is None
+    assert len(json.dumps(refused)) < 1000
     answers_and_delivers(publisher, inbox, c, 17)
 
 
@@ -93,9 +90,9 @@ def test_a_retained_command_is_ignored_at_every_start(unit, caplog):
     publisher, inbox, c, _ = unit
     send(c, publisher.topic("cmd/status"), json.dumps({"transaction": "retained"}).encode(), retain=True)
     send(c, publisher.topic("cmd/status"), DEEP, retain=True)  # only the last retained one stays
-    with caplog.at_level(logging.WARNING, logger="pianocam.transport.publisher"):
+    with caplog.at_level(logging.WARNING, logger="pianocam.transport.mqtt"):
         publisher.start()
-        assert wait_until(lambda: "retained command" in caplog.text)
+        assert wait_until(lambda: "retained command" in caplog.text)  # the subscription stands
     answers_and_delivers(publisher, inbox, c, "live")
     assert all(r.get("transaction") != "retained" for r in inbox.of("cmd/status/response"))
     assert len(inbox.of("cmd/status/response")) == 1
@@ -116,29 +113,29 @@ def test_an_exception_in_a_callback_is_logged_and_paho_carries_on(unit, caplog, 
         real(seq)
 
     monkeypatch.setattr(publisher.journal, "acknowledge", acknowledge_fails_once)
-    with caplog.at_level(logging.ERROR, logger="pianocam.transport.publisher"):
+    with caplog.at_level(logging.ERROR, logger="pianocam.transport.mqtt"):
         publisher.emit("note", {"pitch": 60})
         assert wait_until(lambda: failures and "callback" in caplog.text)
+    # paho's thread lives on: it still takes commands and acknowledgements.
     answers_and_delivers(publisher, inbox, c, "after-callback-error")
-    assert publisher._client._thread is not None and publisher._client._thread.is_alive()
 
 
 def test_the_watchdog_reports_a_sender_that_stopped(unit, caplog, monkeypatch):
-    publisher, inbox, c, _ = unit
-    monkeypatch.setattr(publisher_module, "STALL_SECONDS", 1.0)
+    publisher, inbox, c, cable = unit
+    monkeypatch.setattr(outbox, "STALL_SECONDS", 1.0)
     publisher.start()
     assert wait_until(lambda: publisher.connected)
     assert publisher.check_health() == []
-    publisher._client.loop_stop()  # paho's thread gone, as the RecursionError once ended it; still "connected"
-    with caplog.at_level(logging.ERROR, logger="pianocam.transport.publisher"):
+    cable.stall()  # nothing gets through, nothing says so: still "connected", no acknowledgement comes
+    with caplog.at_level(logging.ERROR, logger="pianocam.transport.outbox"):
         for pitch in range(60, 65):
             publisher.emit("note", {"pitch": pitch})
         assert wait_until(lambda: publisher.check_health() == ["sender stalled"], timeout=8)
-    assert "sender stalled" in caplog.text
+    assert "sender stalled" in caplog.text and publisher.connected and publisher.sender_stalled
     publisher.emit("metrics", {"fps": 1.0})
-    assert publisher.sender_stalled and publisher._online()["conditions"] == ["sender stalled"]
-    publisher._client.loop_start()  # the link comes back to life: the watchdog says so
+    cable.resume()  # the link comes back to life: the watchdog says so
     assert wait_until(lambda: publisher.check_health() == [] and not publisher.pending(), timeout=10)
+    assert inbox.wait_for("metrics", 1)[-1]["sender_stalled"] is True
     assert wait_until(lambda: any("sender stalled" in s.get("conditions", []) for s in inbox.of("status")))
     assert wait_until(lambda: inbox.of("status")[-1]["conditions"] == [])
 
@@ -148,14 +145,12 @@ def test_the_watchdog_reports_a_sender_that_stopped(unit, caplog, monkeypatch):
 def test_the_last_will_is_kept_by_the_readmes_rule(unit):
     from pianocam.transport.messages import Deduplicator
 
-    publisher, inbox, c, config = unit
-    config.mqtt.keepalive = 1
+    publisher, inbox, c, cable = unit
     publisher.start()
     assert wait_until(lambda: publisher.connected)
     seqs = [publisher.emit("note", {"pitch": 60 + i}) for i in range(5)]
     assert wait_until(lambda: len(inbox.of("note")) == 5)
-    publisher._client._sock.close()  # a crash: the broker sends the will
-    publisher._client.loop_stop()
+    cable.cut()  # a crash: no DISCONNECT, the broker sends the will
     assert wait_until(lambda: inbox.of("status") and inbox.of("status")[-1]["state"] == "offline", timeout=8)
     will = inbox.of("status")[-1]
     assert will["seq"] < seqs[-1]  # reserved at start: lower than the notes sent after it
@@ -164,7 +159,7 @@ def test_the_last_will_is_kept_by_the_readmes_rule(unit):
     kept = [(t, p) for t, p in inbox.messages if rule.fresh(t, p)]
     assert [p["state"] for t, p in kept if t.endswith("/status")][-1] == "offline"
     assert [p["seq"] for t, p in kept if t.endswith("/note")] == seqs
-    assert not rule.fresh(f"pianocam/{config.unit_id}/note", {"unit_id": config.unit_id, "seq": seqs[2]})  # replayed
+    assert not rule.fresh(publisher.topic("note"), {"unit_id": publisher.unit_id, "seq": seqs[2]})  # replayed
 
 
 # --- 10: TLS and connection failures, logged with their cause ---
@@ -180,11 +175,12 @@ def other_ca(tmp_path):
 def _fails_with(config, caplog, *words):
     publisher = Publisher(config, Journal(config.journal_path()))
     try:
-        with caplog.at_level(logging.ERROR, logger="pianocam.transport.publisher"):
+        with caplog.at_level(logging.ERROR, logger="pianocam.transport.mqtt"):
             publisher.start()
             assert wait_until(lambda: all(w in caplog.text for w in words), timeout=8), caplog.text
-            seen = caplog.text.count("cannot connect")
-            time.sleep(2.5)  # paho retries (backoff 1 s, 2 s...); the same cause is not logged again
+            seen, tries = caplog.text.count("cannot connect"), publisher.mqtt.failed_attempts
+            # paho retries (backoff 1 s, 2 s...); the same cause is not logged again
+            assert wait_until(lambda: publisher.mqtt.failed_attempts >= tries + 2, timeout=8)
             assert caplog.text.count("cannot connect") == seen
         assert not publisher.connected
     finally:

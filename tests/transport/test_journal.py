@@ -1,4 +1,6 @@
 """The SQLite journal: durable, ordered, bounded, seq survives restarts."""
+import sqlite3
+
 from pianocam.transport.journal import Entry, Journal
 
 
@@ -50,8 +52,12 @@ def test_events_older_than_max_age_are_dropped_and_counted(tmp_path, caplog):
     old = [journal.next_seq() for _ in range(3)]
     for seq in old:
         journal.append(Entry(seq, "t", b"x", 1, False))
-    # Three events from a unit cut off from its broker for 40 days.
-    journal._db.execute("UPDATE events SET created = created - ?", (40 * 86400,))
+    journal.close()
+    # The file as a unit cut off from its broker for 40 days leaves it: three events that old.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE events SET created = created - ?", (40 * 86400,))
+    db.close()
+    journal = Journal(path)
     fresh = journal.next_seq()
     journal.append(Entry(fresh, "t", b"y", 1, False))
     journal.close()

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from pianocam.transport.publisher import Watcher
+from pianocam.commands.watch import Watcher
 from pianocam.scene import SceneSpec
 from pianocam.scene.source import cached_scene
 

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pianocam.config import Config, ConfigError, describe, load_config
-from pianocam.transport.journal import Journal
-from pianocam.transport.publisher import Publisher
+from pianocam.transport.commands import CommandRouter
+from pianocam.transport.messages import encode
 
 KEYS = [key for key, _, _ in describe()]
 toml_scalars = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
@@ -51,40 +51,24 @@ def test_arbitrary_file_content_is_a_config_error_or_a_config(tmp_path_factory, 
         pass
 
 
-class FakeMessage:
-    def __init__(self, topic, payload, retain=False):
-        self.topic, self.payload, self.retain = topic, payload, retain
-
-
-class RecordingClient:
-    """Stands in for paho's client inside the command handler only: records what is answered."""
-
-    def __init__(self):
-        self.published = []
-
-    def publish(self, topic, payload, qos=0, retain=False):
-        self.published.append((topic, payload))
-        return type("Info", (), {"rc": 0, "mid": len(self.published)})()
-
-
 @settings(max_examples=300, deadline=None)
 @given(payload=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
                          st.dictionaries(st.text(max_size=10), toml_scalars, max_size=5).map(
                              lambda d: json.dumps(d).encode())),
        name=st.sampled_from(["status", "recalibrate", "nope"]))
-def test_command_payloads_always_get_one_response(tmp_path_factory, payload, name):
-    config = load_config(environ={})
-    config.unit_id = "fuzz"
-    publisher = Publisher(config, Journal(tmp_path_factory.mktemp("j") / "j.sqlite"))
-    publisher.on_command("status", lambda n, request: {"frames": 1})
-    client = publisher._client = RecordingClient()
-    publisher._on_message(client, None, FakeMessage(f"pianocam/fuzz/cmd/{name}", payload))
-    assert len(client.published) == 1
-    topic, body = client.published[0]
-    assert topic == f"pianocam/fuzz/cmd/{name}/response"
-    response = json.loads(body)
-    assert response["ok"] is (name == "status" and _is_object(payload))
-    publisher.journal.close()
+def test_command_payloads_always_get_one_response(payload, name):
+    router = CommandRouter()
+    router.register("status", lambda n, request: {"frames": 1})
+    router.register("recalibrate", lambda n, request: {"queued": bool(request["fresh"])})  # KeyError unless given
+    response = json.loads(encode(router.answer(name, payload)))  # what goes out on cmd/<name>/response
+    expected = name == "status" and _is_object(payload) or (name == "recalibrate" and _has_fresh(payload))
+    assert response["ok"] is expected, response
+    assert response["ok"] or response["error"]
+    assert len(encode(response)) < 1000
+
+
+def _has_fresh(payload: bytes) -> bool:
+    return _is_object(payload) and "fresh" in json.loads(payload or b"{}")
 
 
 def _is_object(payload: bytes) -> bool:
@@ -103,7 +87,7 @@ import paho.mqtt.client as mqtt  # noqa: E402
 import pytest  # noqa: E402
 
 from pianocam.calibration.keymap import KeyMap, build_keymap  # noqa: E402
-from pianocam.transport.publisher import Watcher  # noqa: E402
+from pianocam.commands.watch import Watcher  # noqa: E402
 from pianocam.technique.estimator import DEFAULT_MODEL_DIR  # noqa: E402
 
 from tests.conftest import Inbox, Mosquitto, wait_until  # noqa: E402

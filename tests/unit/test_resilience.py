@@ -13,7 +13,8 @@ import pytest
 
 from pianocam.config import load_config
 from pianocam.transport.journal import Journal
-from pianocam.transport.publisher import Publisher, Watcher
+from pianocam.commands.watch import Watcher
+from pianocam.transport.publisher import Publisher
 from pianocam.sources import FrameSource
 from pianocam.unit.assembly import Unit
 from pianocam.scene.source import open_configured
@@ -58,11 +59,11 @@ def test_right_credentials_connect(password_broker, tmp_path):
 def test_wrong_credentials_retry_and_log_a_clear_error(password_broker, tmp_path, caplog):
     config = _config(password_broker.port, tmp_path, username="unit", password="wrong")
     publisher = Publisher(config, Journal(config.journal_path()))
-    with caplog.at_level(logging.ERROR, logger="pianocam.transport.publisher"):
+    with caplog.at_level(logging.ERROR, logger="pianocam.transport.mqtt"):
         publisher.start()
         seq = publisher.emit("note", {"pitch": 60})
         assert wait_until(lambda: "refused" in caplog.text)
-        time.sleep(1.5)  # paho retries; nothing crashes and the event waits
+        assert wait_until(lambda: publisher.mqtt.failed_attempts >= 2)  # paho retries; the event waits
     assert not publisher.connected and publisher.pending() == 1
     assert "Not authorized" in caplog.text or "Bad user name or password" in caplog.text
     publisher.stop(timeout=0.5)
@@ -101,7 +102,7 @@ def test_tls_refuses_a_broker_it_cannot_verify(tls_broker, tmp_path):
     config = _config(tls_broker.port, tmp_path, tls=True, ca_file="")  # system store: self-signed CA unknown
     publisher = Publisher(config, Journal(config.journal_path()))
     publisher.start()
-    time.sleep(2)
+    assert wait_until(lambda: "certificate" in publisher.last_error)
     assert not publisher.connected
     publisher.stop(timeout=0.5)
 
