@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pianocam set-up on Debian, Ubuntu or Raspberry Pi OS.
 #   ./setup.sh          create .venv with the unit's dependencies, then run the demo (30 s)
-#   ./setup.sh test     also install what the tests need (mosquitto, fluidsynth, a soundfont, postgresql), run the suite
+#   ./setup.sh test     also install what the tests need (mosquitto, fluidsynth, a soundfont, postgresql), lint, run the suite
 #   ./setup.sh venv     only create or update .venv
 #   ./setup.sh export   create .venv-export, the workstation environment (torch, ONNX, TFLite)
 # Two environments because mediapipe 0.10 needs numpy<2 and the export tools bring numpy 2.
@@ -83,6 +83,7 @@ case "${1:-demo}" in
             gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
         unit_venv
         shift || true
+        .venv/bin/ruff check .   # the house style (pyproject.toml [tool.ruff]) before any test
         # The unit's suite runs in .venv; the workstation's (tests/export) in .venv-export.
         .venv/bin/python -m pytest --ignore=tests/export "$@"
         if [ -f requirements/export.lock ] && [ -d tests/export ]; then

@@ -103,9 +103,10 @@ def main(argv=None) -> int:
                 continue
             n, hits, right = score(keymap, scene)
             exact = keymap.midis == list(range(21, 109))
+            span = f"{keymap.keys[0].name}..{keymap.keys[-1].name}"
             print(f"{base} {'map':>8} {n:>7} {hits:>6} {hits / n:>7.1%} {'right' if right else 'WRONG':>9} "
                   f"{ms:>5.0f}  {'partial' if keymap.partial else 'whole'}"
-                  f"{'' if kind == 'keys' else f' {kind}: ' + ('A0..C8' if exact else keymap.keys[0].name + '..' + keymap.keys[-1].name) + ' by ' + str(keymap.numbered_by)}")
+                  + ("" if kind == "keys" else f" {kind}: {'A0..C8' if exact else span} by {keymap.numbered_by}"))
             rows.append(dict(keys=spec.keys, kind=kind, hint=_hint_kind(hint), mapped=True, in_view=n, hits=hits,
                              right=right, exact=exact))
     print()

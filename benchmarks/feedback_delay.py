@@ -20,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.config import load_config
 from pianocam.commands.watch import Watcher
+from pianocam.config import load_config
 from pianocam.scene import SceneSpec
-from pianocam.scene.source import SceneSource
+from pianocam.scene.source import SceneSource, open_configured
 from pianocam.unit.assembly import Unit
-from pianocam.scene.source import open_configured
 
 
 def start_mosquitto(folder: Path) -> tuple[subprocess.Popen, int]:

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import cv2
 
-from pianocam.calibration.live import calibrate_frame
-from pianocam.config import CalibrationConfig
 # benchmarks/fingering.py, beside this script: its scenes, and the unit's live decoding replayed.
 from fingering import SETTINGS, first_frame, live, tracked_hands
+from pianocam.calibration.keymap import KeyMap
+from pianocam.calibration.live import calibrate_frame
+from pianocam.config import CalibrationConfig
 from pianocam.fingering import assign_fingers
 from pianocam.fingering.evidence import DEFAULT_RULE
 from pianocam.hands.tracker import HandTracker
-from pianocam.calibration.keymap import KeyMap
 from pianocam.notes import NoteEvent
 from pianocam.notes.evaluate import match_notes, score_notes
 from pianocam.scene.source import cache_root
@@ -142,11 +142,10 @@ def score(truth: list[dict], decided: list, tolerance: float = 0.05) -> dict:
 
 def rendered_figures(scenes: int, rules: dict, detection: float, model=None) -> dict[str, tuple[int, int]]:
     """Offline MIDI decoding on the cached rendered benchmark scenes, per rule: (right, notes)."""
+    from pianocam.fingering.network import note_costs
     from pianocam.notes.midi import read_midi_notes
     from pianocam.scene import SceneSpec
     from pianocam.scene.source import cached_scene
-
-    from pianocam.fingering.network import note_costs
 
     names = list(rules) + (list(NETWORK) if model is not None else [])
     totals = {name: [0, 0] for name in names}

@@ -197,9 +197,10 @@ def one_run(n: int, seconds: float, database: str, folder: Path, seed: int) -> d
             resent = int(line.split("stored, ")[1].split()[0])
     run_s = ended - began
     return {"units": n, "notes": total, "msg_s": sent / run_s, "broker_cpu": 100 * broker_cpu / run_s,
-            "recorder_cpu": 100 * recorder_cpu / run_s, "sim_cpu": 100 * sim_cpu / run_s, "lag": lag, "p50": float(np.percentile(delays, 50)),
-            "p95": float(np.percentile(delays, 95)),
-            "calm_p95": float(np.percentile([r[3] - r[2] for r in rows if r[2] < calm_until], 95)), "lost": len(expected - set(keys)),
+            "recorder_cpu": 100 * recorder_cpu / run_s, "sim_cpu": 100 * sim_cpu / run_s, "lag": lag,
+            "p50": float(np.percentile(delays, 50)), "p95": float(np.percentile(delays, 95)),
+            "calm_p95": float(np.percentile([r[3] - r[2] for r in rows if r[2] < calm_until], 95)),
+            "lost": len(expected - set(keys)),
             "dup": len(keys) - len(set(keys)), "extra": len(set(keys) - expected), "resent": resent}
 
 
@@ -238,7 +239,8 @@ def main() -> int:
     finally:
         if cluster is not None:
             cluster.stop()
-    print(f"median of {args.runs} runs of {args.seconds:.0f} s (notes, lost, duplicated, re-sent: summed), one broker restart (2 s down) and a tenth of the units cut off for 3 s; "
+    print(f"median of {args.runs} runs of {args.seconds:.0f} s (notes, lost, duplicated, re-sent: summed), "
+          "one broker restart (2 s down) and a tenth of the units cut off for 3 s; "
           f"Mosquitto {subprocess.run(['mosquitto', '-h'], capture_output=True, text=True).stdout.split()[2]}, "
           f"{os.cpu_count()} CPUs shared")
     print("| database | units | notes | messages/s | broker CPU | recorder CPU | units' CPU | lag s | e2e p50 ms | e2e p95 ms "
@@ -246,7 +248,8 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['db']} | {r['units']} | {r['notes']} | {r['msg_s']:.0f} | {r['broker_cpu']:.0f} % "
-              f"| {r['recorder_cpu']:.0f} % | {r['sim_cpu']:.0f} % | {r['lag']:.1f} | {1000 * r['p50']:.0f} | {1000 * r['p95']:.0f} "
+              f"| {r['recorder_cpu']:.0f} % | {r['sim_cpu']:.0f} % | {r['lag']:.1f} | {1000 * r['p50']:.0f} "
+              f"| {1000 * r['p95']:.0f} "
               f"| {1000 * r['calm_p95']:.0f} | {r['lost']} | {r['dup'] + r['extra']} | {r['resent']} |")
     return 0 if all(r["lost"] == 0 and r["dup"] == 0 and r["extra"] == 0 for r in results) else 1
 

@@ -31,8 +31,8 @@ from pianocam.fingering import FingerAssigner
 from pianocam.hands.tracker import HandTracker
 from pianocam.notes.midi import read_midi_notes
 from pianocam.scene import SceneSpec
-from pianocam.sources.pacing import FramePacer
 from pianocam.scene.source import cache_root, cached_scene
+from pianocam.sources.pacing import FramePacer
 
 ROOT = Path(__file__).resolve().parents[1]
 RATES = (5, 8, 10, 15, 20, 30)

@@ -18,20 +18,20 @@ import time
 import cv2
 import numpy as np
 
-from pianocam.commands.broker import EmbeddedBroker
 from pianocam.calibration.live import calibrate_frame
+from pianocam.commands.broker import EmbeddedBroker
 from pianocam.config import CalibrationConfig, load_config
 from pianocam.fingering import FingerAssigner
 from pianocam.hands.tracker import HandTracker
-from pianocam.transport.journal import Journal
-from pianocam.unit.metrics import StageTimer
-from pianocam.unit.pipeline import Pipeline, run_to_end
-from pianocam.unit.played import PlayedNotes
-from pianocam.transport.publisher import Publisher
 from pianocam.notes.midi import MidiFileSource
 from pianocam.scene import SceneSpec
 from pianocam.scene.source import SceneSource
 from pianocam.technique.estimator import TechniqueEstimator
+from pianocam.transport.journal import Journal
+from pianocam.transport.publisher import Publisher
+from pianocam.unit.metrics import StageTimer
+from pianocam.unit.pipeline import Pipeline, run_to_end
+from pianocam.unit.played import PlayedNotes
 
 STAGES = ("capture_wait", "track", "fingering", "technique", "publish", "total")
 

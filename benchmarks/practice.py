@@ -17,15 +17,15 @@ import json
 import tempfile
 from pathlib import Path
 
+from pianocam.commands.fingering import _calibrate
+from pianocam.commands.practice import judge
 from pianocam.fingering import FingerAssigner, assign_fingers
 from pianocam.fingering.assign import estimate_clock_offset
-from pianocam.commands.fingering import _calibrate
 from pianocam.hands.tracker import HandTracker
 from pianocam.notes.midi import read_midi_notes
-from pianocam.sources.video import VideoFileSource
 from pianocam.practice.exercises import resolve
-from pianocam.commands.practice import judge
 from pianocam.scene.exercise import render_exercise
+from pianocam.sources.video import VideoFileSource
 
 EXERCISES = ("scales/c_major", "scales/g_major", "scales/f_major", "scales/d_major", "arpeggios/common_c_major",
              "arpeggios/common_g_major", "arpeggios/common_f_major", "broken_chords/c_major", "broken_chords/g_major")

@@ -26,11 +26,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pianocam.calibration.keymap import KeyMap
 from pianocam.calibration.live import calibrate_frame
 from pianocam.config import CalibrationConfig
 from pianocam.hands.tracker import HandTracker
-from pianocam.calibration.keymap import KeyMap
-from pianocam.hands.view import keyboard_view
 
 MODES = {"frame": dict(tiles=1, view="frame"), "tiles2": dict(tiles=2, view="frame"), "auto": dict(tiles=1),
          "keys": dict(tiles=1, view="keys")}
@@ -243,8 +242,8 @@ def main() -> None:
         return
     from pianocam.scene import SceneSpec
 
-    print(f"\nrendered scenes (10 s, video mode, key map from the first frame; both: frames with both drawn "
-          f"hands found, tip: median fingertip error of found hands)")
+    print("\nrendered scenes (10 s, video mode, key map from the first frame; both: frames with both drawn "
+          "hands found, tip: median fingertip error of found hands)")
     print(f"{'scene':26} {'complexity':>10} {'mode':>6} {'frames':>7} {'both':>7} {'tip px':>7} {'cpu ms':>9}  view")
     for name, extra in SCENES.items():
         spec = SceneSpec(seconds=10.0, **extra)

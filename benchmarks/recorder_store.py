@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' PostgreSQL cluster helper
 
-from pianocam.transport.messages import envelope  # noqa: E402
 from pianocam.recorder.store import Store, open_engine  # noqa: E402
+from pianocam.transport.messages import envelope  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.recorder.postgres import PostgresCluster  # noqa: E402
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.technique.features import FEATURISERS, standardise
 from pianocam.models.runtime import load_onnx_model
+from pianocam.technique.features import FEATURISERS, standardise
 
 ROOT = Path(__file__).resolve().parents[1]
 

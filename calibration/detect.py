@@ -7,17 +7,24 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pianocam.calibration.keymap import (BLACK_KEY_LENGTH, SEMITONE_WIDTH, WHITE_KEY_LENGTH, KeyMap,
-                                      apply_homography, build_keymap, is_black, key_span, note_name,
-                                      strike_point)
-
 from pianocam.calibration.blackkeys import BlackKeyBlob, find_black_keys, grey_levels
 from pianocam.calibration.ends import walk
-from pianocam.calibration.lens import estimate_k1, undistort_image
-from pianocam.calibration.refine import fit_row_warp, white_gaps
 from pianocam.calibration.errors import CalibrationError, KeyboardNotFound, NumberingUnknown
+from pianocam.calibration.keymap import (
+    BLACK_KEY_LENGTH,
+    SEMITONE_WIDTH,
+    WHITE_KEY_LENGTH,
+    KeyMap,
+    apply_homography,
+    build_keymap,
+    key_span,
+    note_name,
+    strike_point,
+)
+from pianocam.calibration.lens import estimate_k1, undistort_image
 from pianocam.calibration.numbering import Ends, number_keys
 from pianocam.calibration.pattern import MIN_KEYS, PatternFit, label_black_keys
+from pianocam.calibration.refine import fit_row_warp, white_gaps
 
 logger = logging.getLogger(__name__)
 
@@ -238,9 +245,9 @@ def find_ends(norm: np.ndarray, located: Located, grey: np.ndarray | None = None
             return side.reach
         return side.last if side.last is not None else outermost
     return Ends(left=left.last if left.end else None, right=right.last if right.end else None,
-                left_limit=limit(left, min(located.labels)), right_limit=limit(right, max(located.labels)), left_beyond=left.beyond,
-                right_beyond=right.beyond, left_reach=left.reach, right_reach=right.reach, left_last=left.last,
-                right_last=right.last)
+                left_limit=limit(left, min(located.labels)), right_limit=limit(right, max(located.labels)),
+                left_beyond=left.beyond, right_beyond=right.beyond, left_reach=left.reach, right_reach=right.reach,
+                left_last=left.last, right_last=right.last)
 
 
 def black_keys_dark(norm: np.ndarray, keymap: KeyMap) -> float:

@@ -5,11 +5,10 @@ import logging
 
 import numpy as np
 
-from pianocam.calibration.keymap import SEMITONE_WIDTH, WHITE_KEY_WIDTH, KeyMap
-
 from pianocam.calibration.blackkeys import find_black_keys
-from pianocam.calibration.errors import CalibrationError
 from pianocam.calibration.detect import key_row
+from pianocam.calibration.errors import CalibrationError
+from pianocam.calibration.keymap import SEMITONE_WIDTH, WHITE_KEY_WIDTH, KeyMap
 from pianocam.calibration.pattern import MIN_KEYS
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,8 @@ import logging
 import cv2
 import numpy as np
 
-from pianocam.calibration.keymap import STANDARD_LOWEST, WHITE_KEY_LENGTH, KeyMap, build_keymap, is_black, key_span
-
 from pianocam.calibration.errors import CalibrationError
+from pianocam.calibration.keymap import STANDARD_LOWEST, WHITE_KEY_LENGTH, KeyMap, build_keymap, is_black, key_span
 
 logger = logging.getLogger(__name__)
 

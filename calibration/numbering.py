@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from pianocam.calibration.keymap import STANDARD_LOWEST, note_name
-
 from pianocam.calibration.errors import NumberingUnknown
+from pianocam.calibration.keymap import STANDARD_LOWEST, note_name
 
 logger = logging.getLogger(__name__)
 

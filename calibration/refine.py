@@ -47,8 +47,8 @@ def white_gaps(norm: np.ndarray, plane_to_image: np.ndarray, first_white: int, l
             if k < 2 or k > len(prof) - 3 or side < 0.6 or prof[k] > CONTRAST * side:
                 continue  # no clear gap: a hand, a glow or the end of the keys
             # Sub-sample position of the minimum from a parabola through its neighbours.
-            l, c, r = prof[k - 1], prof[k], prof[k + 1]
-            off = 0.5 * (l - r) / (l - 2 * c + r) if (l - 2 * c + r) > 1e-6 else 0.0
+            left, c, r = prof[k - 1], prof[k], prof[k + 1]
+            off = 0.5 * (left - r) / (left - 2 * c + r) if (left - 2 * c + r) > 1e-6 else 0.0
             plane.append((xb, y))
             image.append(pts[k] + off * 0.5 * u)
     return plane, image

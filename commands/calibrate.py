@@ -62,9 +62,8 @@ def _read_frame(args):
 def run(args) -> int:
     import cv2
 
-    from pianocam.calibration.keymap import parse_note
-
     from pianocam.calibration.detect import detect_keymap
+    from pianocam.calibration.keymap import parse_note
     from pianocam.calibration.manual import keymap_from_corners, parse_corners
     from pianocam.calibration.overlay import draw_overlay
 

@@ -52,8 +52,8 @@ def cmd_config(args) -> int:
 
 def cmd_run(args) -> int:
     from pianocam.config import load_config
-    from pianocam.unit.assembly import Unit
     from pianocam.scene.source import open_configured
+    from pianocam.unit.assembly import Unit
 
     config = load_config(args.config)
     _setup_logging(config.log_level)
@@ -67,8 +67,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    from pianocam.config import load_config
     from pianocam.commands.doctor import report, run_checks
+    from pianocam.config import load_config
 
     checks = run_checks(load_config(args.config))
     if args.json:

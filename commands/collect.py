@@ -74,13 +74,13 @@ def choose_clips(results, frames, offset: float, min_confidence: float, negative
 
 
 def run(args) -> int:
+    from pianocam.calibration.keymap import KeyMap
+    from pianocam.commands.fingering import _calibrate, _note_source, _read_notes, estimate_offset
     from pianocam.fingering.assign import assign_fingers
+    from pianocam.fingering.crops import cut_clips
     from pianocam.hands.tracker import HandTracker
     from pianocam.sources import SourceError
     from pianocam.sources.video import VideoFileSource
-    from pianocam.calibration.keymap import KeyMap
-    from pianocam.commands.fingering import _calibrate, _note_source, _read_notes, estimate_offset
-    from pianocam.fingering.crops import cut_clips
 
     try:
         kind, path = _note_source(args)

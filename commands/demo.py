@@ -39,8 +39,8 @@ def _host_port(text: str) -> tuple[str, int]:
 
 
 def run_demo(args) -> int:
-    from pianocam.unit.assembly import Unit
     from pianocam.scene.source import open_configured
+    from pianocam.unit.assembly import Unit
 
     config = load_config(environ={})  # the demo runs on built-in defaults, whatever the environment says
     if not UNIT_ID.fullmatch(args.unit_id):

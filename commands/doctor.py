@@ -76,8 +76,8 @@ def check_calibration(config: Config, image=None) -> Check:
 
     Read-only: the unit writes the map itself when it starts without one.
     """
-    from pianocam.calibration.live import calibrate_frame
     from pianocam.calibration.keymap import KeyMap
+    from pianocam.calibration.live import calibrate_frame
 
     path = config.keymap_path()
     recalibrate = (f"pianocam calibrate --source <camera> --out {path} (add --overlay check.png to see it), "

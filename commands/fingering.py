@@ -130,9 +130,9 @@ def estimate_offset(args, kind: str, notes, frames, keymap) -> float:
 
 
 def run(args) -> int:
+    from pianocam.calibration.keymap import KeyMap
     from pianocam.fingering.assign import assign_fingers
     from pianocam.hands.tracker import HandTracker
-    from pianocam.calibration.keymap import KeyMap
     from pianocam.sources import SourceError
     from pianocam.sources.pacing import FramePacer
     from pianocam.sources.video import VideoFileSource

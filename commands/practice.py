@@ -33,10 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def fingerings(args) -> list:
     """Every note of the recording with its hand and finger, as `pianocam fingering` decodes them."""
-    from pianocam.fingering.assign import assign_fingers, estimate_clock_offset
-    from pianocam.commands.fingering import _calibrate, _notes
-    from pianocam.hands.tracker import HandTracker
     from pianocam.calibration.keymap import KeyMap
+    from pianocam.commands.fingering import _calibrate, _notes
+    from pianocam.fingering.assign import assign_fingers, estimate_clock_offset
+    from pianocam.hands.tracker import HandTracker
     from pianocam.sources.video import VideoFileSource
 
     keymap = KeyMap.load(args.keymap) if args.keymap else _calibrate(args.video, args.first_c)

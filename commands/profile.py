@@ -104,14 +104,13 @@ def profile_models(models_dir: Path, threads: list[int], runs: int) -> list[dict
 
 def profile_pipeline(seconds: float, models_dir: Path) -> dict:
     """The unit's pipeline on a rendered scene (unpaced): per-stage median and p95 in ms, and fps."""
-    import time
 
     import numpy as np
 
     from pianocam.hands.tracker import HandTracker
-    from pianocam.unit.pipeline import Pipeline, run_to_end
     from pianocam.scene import SceneSpec
     from pianocam.scene.source import SceneSource
+    from pianocam.unit.pipeline import Pipeline, run_to_end
 
     technique = None
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pianocam.config.errors import ConfigError, one_line
-from pianocam.config.settings import Config, sections, secrets
+from pianocam.config.settings import Config, secrets, sections
 
 # PIANOCAM_* variables that are not config keys: the config file's path, set-up's options.
 _NOT_CONFIG = {"PIANOCAM_CONFIG", "PIANOCAM_SYSTEM_SITE"}

@@ -6,7 +6,6 @@ imported inside run() and inside each format's writer (export/formats.py).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -98,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
 
 def export_model(args, keys: list[str]) -> dict:
     """Build, prune (and fine-tune), export every format, check parity; returns a summary."""
-    import numpy as np
     import torch
 
     from pianocam.export import manifest as manifests

@@ -7,11 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pianocam.hands.tracker import Hands
 from pianocam.calibration.keymap import KeyMap
-from pianocam.notes import NoteEvent
 from pianocam.fingering.decode import HandState, confidence, step_decode, viterbi
-from pianocam.fingering.evidence import DEFAULT_RULE, SIDES, EvidenceRule, key_position, motion_penalty, note_evidence, smoothed
+from pianocam.fingering.evidence import (
+    DEFAULT_RULE,
+    SIDES,
+    EvidenceRule,
+    key_position,
+    motion_penalty,
+    note_evidence,
+    smoothed,
+)
+from pianocam.hands.tracker import Hands
+from pianocam.notes import NoteEvent
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pianocam.hands.tracker import FINGERTIPS, Hands
 from pianocam.calibration.keymap import WHITE_KEY_WIDTH, KeyMap, key_length, strike_point
+from pianocam.hands.tracker import FINGERTIPS, Hands
 
 SIDES = ("left", "right")
 # Fingers strike anywhere along a key's length, so distance along the key counts for less

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.hands.tracker import Hands
 from pianocam.calibration.keymap import KeyMap
-from pianocam.notes import NoteEvent
 from pianocam.fingering.crops import FRAMES, SCHEMA, SIZE, normalise
 from pianocam.fingering.evidence import SIDES
+from pianocam.hands.tracker import Hands
 from pianocam.models import shipped
+from pianocam.notes import NoteEvent
 
 MODEL = shipped("finger_action", "finger_action.fp32.json")
 

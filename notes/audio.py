@@ -10,10 +10,10 @@ from typing import Iterator
 
 import numpy as np
 
-from pianocam.sources.base import SourceError
 from pianocam.notes import NoteEvent, NoteSource
 from pianocam.notes.resample import Resampler
 from pianocam.notes.transcribe import SAMPLE_RATE, Transcriber
+from pianocam.sources.base import SourceError
 
 logger = logging.getLogger(__name__)
 

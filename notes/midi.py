@@ -9,8 +9,8 @@ from pathlib import Path
 
 import mido
 
-from pianocam.sources.base import SourceError
 from pianocam.notes import NoteEvent, NoteSource
+from pianocam.sources.base import SourceError
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import collections
 
 import numpy as np
 
-from pianocam.hands.tracker import FINGERTIPS, Hands
 from pianocam.calibration.keymap import WHITE_KEY_LENGTH, KeyMap, is_black, key_span
+from pianocam.hands.tracker import FINGERTIPS, Hands
 from pianocam.notes import NoteEvent
 
 CONFIDENCE = 0.5

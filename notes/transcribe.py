@@ -8,8 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from pianocam.notes import NoteEvent
-from pianocam.notes.decode import (ENERGY_TOLERANCE, FRAME_THRESHOLD, MIN_NOTE_FRAMES, ONSET_THRESHOLD, decode_notes,
-                     drop_octave_ghosts)
+from pianocam.notes.decode import (
+    ENERGY_TOLERANCE,
+    FRAME_THRESHOLD,
+    MIN_NOTE_FRAMES,
+    ONSET_THRESHOLD,
+    decode_notes,
+    drop_octave_ghosts,
+)
 
 logger = logging.getLogger(__name__)
 

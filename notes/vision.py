@@ -9,8 +9,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from pianocam.hands.tracker import FINGERTIPS, Hands
 from pianocam.calibration.keymap import KeyMap, is_black, key_span
+from pianocam.hands.tracker import FINGERTIPS, Hands
 from pianocam.notes import NoteEvent, NoteSource
 
 logger = logging.getLogger(__name__)

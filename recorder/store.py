@@ -14,9 +14,8 @@ from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from pianocam.transport.messages import ROUTES
-
 from pianocam.recorder.schema import Event, Note, Session, Teacher, Unit
+from pianocam.transport.messages import ROUTES
 
 logger = logging.getLogger(__name__)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pianocam.scene import SceneSpec, render_scene
-from pianocam.scene.keyboard import LOWEST_MIDI
-
-from pianocam.scene.exercise_performance import perform
 from pianocam.practice.score import Score
+from pianocam.scene import SceneSpec, render_scene
+from pianocam.scene.exercise_performance import perform
+from pianocam.scene.keyboard import LOWEST_MIDI
 
 TAIL = 0.8  # seconds of video after the last note ends
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pianocam.scene.score import ARTICULATION, LEAD_IN
-
 from pianocam.practice.score import ExpectedNote, Score
+from pianocam.scene.score import ARTICULATION, LEAD_IN
 
 BLACK_PITCH_CLASSES = (1, 3, 6, 8, 10)
 

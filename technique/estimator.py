@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.technique.features import FEATURISERS, standardise
-from pianocam.models.runtime import ManifestError, load_model, manifest_path
 from pianocam.models import shipped
+from pianocam.models.runtime import ManifestError, load_model, manifest_path
+from pianocam.technique.features import FEATURISERS, standardise
 
 logger = logging.getLogger(__name__)
 

@@ -5,19 +5,19 @@ import logging
 import signal
 import threading
 
+from pianocam.calibration.keymap import KeyMap
+from pianocam.calibration.live import LiveCalibration
 from pianocam.config import Config
 from pianocam.fingering import FingerAssigner
 from pianocam.hands.tracker import HandTracker
-from pianocam.transport.journal import Journal
-from pianocam.calibration.keymap import KeyMap
-from pianocam.calibration.live import LiveCalibration
 from pianocam.notes import NoteSource
+from pianocam.sources import FrameSource, SourceError, open_source
+from pianocam.transport.journal import Journal
+from pianocam.transport.publisher import Publisher
 from pianocam.unit.budget import FrameBudget
 from pianocam.unit.pipeline import Pipeline, Progress
 from pianocam.unit.played import PlayedNotes
-from pianocam.transport.publisher import Publisher
 from pianocam.unit.sd_notify import Notifier
-from pianocam.sources import FrameSource, SourceError, open_source
 
 logger = logging.getLogger(__name__)
 

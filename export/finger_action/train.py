@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from pianocam.fingering.crops import normalise
 from pianocam.export.networks import finger_action as fa
+from pianocam.fingering.crops import normalise
 
 logger = logging.getLogger(__name__)
 

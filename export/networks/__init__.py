@@ -30,8 +30,8 @@ class ModelSpec:
 
 
 def _finger_action(variant: str, size: str = "small") -> ModelSpec:
-    from pianocam.fingering.crops import SCHEMA as HAND_CROPS
     from pianocam.export.networks import finger_action as fa
+    from pianocam.fingering.crops import SCHEMA as HAND_CROPS
 
     def build(seed: int, args):
         import torch

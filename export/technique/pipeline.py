@@ -8,11 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
-from pianocam.technique.features import FEATURISERS
 from pianocam.export.technique.data import LABELS, load_technique_data
 from pianocam.export.technique.onnx_export import export_fp32, onnx_probabilities, quantize_int8, write_manifest
-from pianocam.export.technique.train import (PAPER_TABLE1, VARIANTS, cross_validate, featurise, metrics,
-                                             train_variant, training_windows)
+from pianocam.export.technique.train import (
+    PAPER_TABLE1,
+    VARIANTS,
+    cross_validate,
+    featurise,
+    metrics,
+    train_variant,
+    training_windows,
+)
+from pianocam.technique.features import FEATURISERS
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +57,7 @@ def train_technique(data_dir: Path, folds: int, out: Path, seed: int, only: list
         "paper": "seed 000, Table 1 (holdout accuracy of one 200-sequence split; ours: mean over folds)",
         "paper_table1": PAPER_TABLE1,
         "data": {"folder": str(data_dir), "sequences": int(len(data.labels)),
-                 "per_label": {l: int((data.labels == i).sum()) for i, l in enumerate(LABELS)},
+                 "per_label": {label: int((data.labels == i).sum()) for i, label in enumerate(LABELS)},
                  "blocks": int(len(np.unique(data.blocks))), "recordings": int(len(np.unique(data.recordings)))},
         "folds": folds, "seed": seed,
         "selection": "highest mean blocks accuracy among variants the unit can run (chosen on these CV "

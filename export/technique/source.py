@@ -48,9 +48,9 @@ def build(seed: int, args):
 
 def labelled(data_dir, args):
     """Every seed-000 window featurised and standardised with the shipped statistics, and its label."""
-    from pianocam.technique.features import standardise
     from pianocam.export.technique.data import load_technique_data
     from pianocam.export.technique.train import featurise
+    from pianocam.technique.features import standardise
 
     manifest = _source_manifest(Path(getattr(args, "source", None) or SOURCE))
     data = load_technique_data(Path(data_dir))

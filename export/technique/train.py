@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from pianocam.technique.features import FEATURISERS, channel_statistics, standardise
 from pianocam.export.technique.data import LABELS, SEQUENCE, TechniqueData, group_folds
 from pianocam.export.technique.models import build_model
+from pianocam.technique.features import FEATURISERS, channel_statistics, standardise
 
 logger = logging.getLogger(__name__)
 

@@ -6,11 +6,24 @@ from typing import Callable
 
 import numpy as np
 
-from pianocam.technique.features.flow import (CHANNELS, FEATURE_SCHEMA, SPAN, STEPS, TOP_K, WINDOW, channel_statistics,
-                                           landmark_flow_features, standardise)
+from pianocam.technique.features.flow import (
+    CHANNELS,
+    FEATURE_SCHEMA,
+    SPAN,
+    STEPS,
+    TOP_K,
+    WINDOW,
+    channel_statistics,
+    landmark_flow_features,
+    standardise,
+)
 from pianocam.technique.features.frames import FRAME_SCHEMA, frame_flow_features, harris_corners, matched_corners
-from pianocam.technique.features.kinematics import (KINEMATIC_SCHEMA, MOTION_STATS_SCHEMA, kinematic_features,
-                                                 motion_statistics)
+from pianocam.technique.features.kinematics import (
+    KINEMATIC_SCHEMA,
+    MOTION_STATS_SCHEMA,
+    kinematic_features,
+    motion_statistics,
+)
 from pianocam.technique.features.orientation import canonical_window, is_mirrored, orientation_angle
 
 

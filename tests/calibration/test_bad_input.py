@@ -7,7 +7,6 @@ import pytest
 
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.errors import CalibrationError, KeyboardNotFound, NumberingUnknown
-
 from tests.calibration.conftest import truth_error
 
 

@@ -1,22 +1,19 @@
 """The daemon's calibration: drift published when the camera moved, a fresh map on cmd/recalibrate."""
 import json
 import threading
-import time
 
 import numpy as np
 import paho.mqtt.client as mqtt
 
 from pianocam.calibration.detect import detect_keymap
-from pianocam.calibration.live import calibrate_frame
-from pianocam.config import load_config
 from pianocam.calibration.keymap import WHITE_KEY_WIDTH, build_keymap
+from pianocam.calibration.live import calibrate_frame
 from pianocam.commands.watch import Watcher
+from pianocam.config import load_config
 from pianocam.scene import Scene, SceneSpec
-from pianocam.scene.source import cached_scene
+from pianocam.scene.source import cached_scene, open_configured
 from pianocam.sources.video import VideoFileSource
 from pianocam.unit.assembly import Unit
-from pianocam.scene.source import open_configured
-
 from tests.conftest import Inbox, wait_until
 
 

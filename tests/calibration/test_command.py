@@ -6,9 +6,8 @@ import json
 import cv2
 import numpy as np
 
-from pianocam.commands.cli import build_parser
 from pianocam.calibration.keymap import KeyMap
-
+from pianocam.commands.cli import build_parser
 from tests.calibration.conftest import truth_error
 
 

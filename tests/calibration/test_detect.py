@@ -6,7 +6,6 @@ import pytest
 
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.errors import NumberingUnknown
-
 from tests.calibration.conftest import truth_error
 
 

@@ -8,10 +8,17 @@ import sys
 import numpy as np
 import pytest
 
-from pianocam.calibration.from_notes import (NumberingWatch, decide, note_shifts, number_from_notes,
-                                             octave_candidates, provisional_keymap, renumber)
-from pianocam.hands.tracker import FINGERTIPS, Hand, Hands
+from pianocam.calibration.from_notes import (
+    NumberingWatch,
+    decide,
+    note_shifts,
+    number_from_notes,
+    octave_candidates,
+    provisional_keymap,
+    renumber,
+)
 from pianocam.calibration.keymap import build_keymap
+from pianocam.hands.tracker import FINGERTIPS, Hand, Hands
 from pianocam.notes import NoteEvent
 from pianocam.scene import Scene, SceneSpec
 from pianocam.scene.source import cached_scene

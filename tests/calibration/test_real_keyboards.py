@@ -11,7 +11,6 @@ import pytest
 from pianocam.calibration.detect import detect_keymap
 from pianocam.calibration.keymap import WHITE_KEY_WIDTH, parse_note
 from pianocam.scene import Scene, SceneSpec
-
 from tests.calibration.conftest import truth_error
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

@@ -9,12 +9,16 @@ import cv2
 import numpy as np
 
 from pianocam.calibration.live import calibrate_frame
-from pianocam.config import load_config
-from pianocam.commands.doctor import (check_broker, check_calibration, check_hand_models, check_source,
-                                    check_technique_model)
-from pianocam.technique.estimator import DEFAULT_MODEL_DIR
+from pianocam.commands.doctor import (
+    check_broker,
+    check_calibration,
+    check_hand_models,
+    check_source,
+    check_technique_model,
+)
 from pianocam.commands.watch import Watcher
-
+from pianocam.config import load_config
+from pianocam.technique.estimator import DEFAULT_MODEL_DIR
 from tests.conftest import Inbox
 
 

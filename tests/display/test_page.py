@@ -17,7 +17,6 @@ import pytest
 
 from pianocam.display.server import display_dir, make_server
 from pianocam.transport.messages import encode, envelope
-
 from tests.conftest import Mosquitto, _mosquitto_binary, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -379,7 +378,6 @@ def test_classroom_shows_a_crashed_unit_offline_though_its_will_has_an_older_seq
     from pianocam.config import load_config
     from pianocam.transport.journal import Journal
     from pianocam.transport.publisher import Publisher
-
     from tests.conftest import Cable, wait_until
 
     cable = Cable(broker)

@@ -10,13 +10,12 @@ import threading
 
 import pytest
 
-from pianocam.config import load_config
 from pianocam.commands.watch import Watcher
+from pianocam.config import load_config
 from pianocam.unit.assembly import Unit
-
 from tests.conftest import Inbox
-from tests.practice.test_live_session import ExerciseSource, next_pass_end
 from tests.display.test_page import _shot, broker, browser  # noqa: F401  (fixtures)
+from tests.practice.test_live_session import ExerciseSource, next_pass_end
 
 UNIT = "practice-7"
 EXERCISE = "scales/c_major"

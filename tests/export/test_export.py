@@ -11,10 +11,10 @@ import onnx
 import pytest
 import torch
 
-from pianocam.models.runtime import ONNX_METADATA_KEY, load_model, manifest_path
 from pianocam.export.networks import finger_action as fa
 from pianocam.export.networks import pisa
 from pianocam.export.pruning import parameter_count, prune
+from pianocam.models.runtime import ONNX_METADATA_KEY, load_model, manifest_path
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from pianocam.export.technique.data import BLOCK, load_technique_data, group_folds
+from pianocam.export.technique.data import BLOCK, group_folds, load_technique_data
 from pianocam.export.technique.models import SingleBranchCNN, TwoBranchCNN, build_model
 from pianocam.export.technique.onnx_export import export_fp32, onnx_probabilities, quantize_int8
 from pianocam.export.technique.train import VARIANTS, cross_validate, featurise, train_variant

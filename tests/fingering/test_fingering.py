@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
+from pianocam.calibration.keymap import build_keymap
 from pianocam.fingering import FingerAssigner, assign_fingers
 from pianocam.fingering.assign import estimate_clock_offset
 from pianocam.fingering.evidence import fingertip_distances
 from pianocam.hands.tracker import FINGERTIPS, Hand, Hands
-from pianocam.calibration.keymap import build_keymap
 from pianocam.notes import NoteEvent
 
 SCALE = 0.5  # image pixels per millimetre

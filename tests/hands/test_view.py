@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from pianocam.hands.tracker import HandTracker
+from pianocam.hands.view import GAP, hand_share, keyboard_view
 from pianocam.scene import Scene, SceneSpec
 from pianocam.scene.keymap import truth_keymap
-from pianocam.hands.view import GAP, hand_share, keyboard_view
 
 
 def _scene(**spec):

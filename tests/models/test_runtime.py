@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pianocam.technique.features import FEATURISERS
 from pianocam.models.runtime import ManifestError, load_model, load_onnx_model, manifest_path, sha256_of
+from pianocam.technique.features import FEATURISERS
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 MODEL_DIR = MODELS / "technique"

@@ -6,7 +6,6 @@ import mido
 import pytest
 
 from pianocam.notes.midi import LiveMidiSource, MidiFileSource, read_midi_notes
-
 from tests.conftest import wait_until
 
 

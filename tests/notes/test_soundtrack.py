@@ -12,9 +12,8 @@ from pianocam.commands.cli import main
 from pianocam.notes.audio import SoundtrackSource, audio_file_source, has_soundtrack
 from pianocam.notes.evaluate import match_notes, score_notes, sequence_match
 from pianocam.scene import SceneSpec
-from pianocam.sources import SourceError
 from pianocam.scene.source import cached_scene
-
+from pianocam.sources import SourceError
 from tests.notes.test_audio_notes import ODE_TO_JOY
 
 ODE_CLIP = Path(__file__).resolve().parents[2].parent / "shared/data/real/clips/esnylmz-ode-to-joy-right-hand.mp4"

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pianocam.hands.tracker import Hand, Hands
 from pianocam.calibration.keymap import build_keymap, key_span
+from pianocam.hands.tracker import Hand, Hands
 from pianocam.notes.evaluate import match_notes, score_notes
 from pianocam.notes.strokes import KNUCKLES, PADS, TIPS, StrokeDetector, merge_notes
 

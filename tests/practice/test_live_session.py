@@ -11,11 +11,10 @@ from collections import Counter
 import paho.mqtt.client as mqtt
 import pytest
 
-from pianocam.config import load_config
 from pianocam.commands.watch import Watcher
+from pianocam.config import load_config
 from pianocam.sources.video import VideoFileSource
 from pianocam.unit.assembly import Unit
-
 from tests.conftest import Inbox, wait_until
 
 pytestmark = pytest.mark.slow

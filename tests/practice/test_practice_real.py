@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from pianocam.practice.exercises import exercise
-
 from tests.conftest import SHARED
 
 HERE = Path(__file__).parent

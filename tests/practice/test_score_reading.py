@@ -10,7 +10,6 @@ import pytest
 
 from pianocam.practice.abcd import AbcdError, read_abcd
 from pianocam.practice.exercises import BERINGER_FILE, ExerciseError, exercise, load_score, names, resolve
-
 from tests.conftest import SHARED
 
 HERE = Path(__file__).parent

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from pianocam.transport.messages import envelope, utc_timestamp
 from pianocam.scene.score import compose
+from pianocam.transport.messages import envelope, utc_timestamp
 
 TERM_START = datetime(2026, 9, 7)  # a Monday
 WEEKS = 6

@@ -14,7 +14,6 @@ import pytest
 from pianocam.recorder import history
 from pianocam.recorder.store import Store, open_engine
 from pianocam.recorder.web import hash_password, serve
-
 from tests.conftest import free_port, port_closed, wait_until
 from tests.recorder.term import make_term
 

@@ -13,14 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from pianocam.config import load_config
+from pianocam.recorder.schema import Note
+from pianocam.recorder.schema import Session as SessionRow
+from pianocam.recorder.store import Store, open_engine
 from pianocam.transport.journal import Journal
 from pianocam.transport.messages import envelope
 from pianocam.transport.publisher import Publisher
 from pianocam.unit.session import Session
-from pianocam.recorder.schema import Note
-from pianocam.recorder.schema import Session as SessionRow
-from pianocam.recorder.store import Store, open_engine
-
 from tests.conftest import Mosquitto, holds_for, wait_until
 from tests.recorder.conftest import STARTED
 

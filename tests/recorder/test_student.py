@@ -10,12 +10,11 @@ import paho.mqtt.client as paho
 from sqlalchemy import select
 
 from pianocam.config import load_config
-from pianocam.transport.messages import decode
-from pianocam.sources import FrameSource
-from pianocam.unit.assembly import Unit
 from pianocam.recorder.schema import Session as SessionRow
 from pianocam.recorder.store import open_engine
-
+from pianocam.sources import FrameSource
+from pianocam.transport.messages import decode
+from pianocam.unit.assembly import Unit
 from tests.conftest import wait_until
 from tests.recorder.test_recorder import RecorderProcess
 

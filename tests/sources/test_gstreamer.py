@@ -6,9 +6,9 @@ import pytest
 
 from pianocam.config import SourceConfig
 from pianocam.scene import SceneSpec
+from pianocam.scene.source import cached_scene
 from pianocam.sources import SourceError, open_source
 from pianocam.sources.gstreamer import CSI_PIPELINE, GStreamerSource, full_pipeline
-from pianocam.scene.source import cached_scene
 
 pytestmark = pytest.mark.skipif(shutil.which("gst-launch-1.0") is None,
                                 reason="gst-launch-1.0 not installed (./setup.sh test installs gstreamer1.0-tools)")

@@ -1,5 +1,4 @@
 """Frame sources: files in order or paced with newest-frame-wins, timeouts, reopening, clear errors."""
-import threading
 import time
 
 import cv2
@@ -10,7 +9,6 @@ from pianocam.config import load_config
 from pianocam.sources import FrameSource, SourceError, SourceTimeout, open_source
 from pianocam.sources.picamera import PiCameraSource
 from pianocam.sources.video import V4L2Source, VideoFileSource
-
 from tests.conftest import wait_until
 
 

@@ -5,8 +5,16 @@ import cv2
 import numpy as np
 import pytest
 
-from pianocam.technique.features import (FEATURISERS, canonical_window, channel_statistics, frame_flow_features,
-                                      harris_corners, landmark_flow_features, orientation_angle, standardise)
+from pianocam.technique.features import (
+    FEATURISERS,
+    canonical_window,
+    channel_statistics,
+    frame_flow_features,
+    harris_corners,
+    landmark_flow_features,
+    orientation_angle,
+    standardise,
+)
 
 
 def _windows(shared_data, n=12):

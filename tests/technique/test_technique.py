@@ -49,7 +49,7 @@ def test_emits_technique_bodies_per_hand_every_stride(shared_data):
 
 def test_unit_agrees_with_the_model_on_recorded_windows(shared_data):
     # Fed as pixels frame by frame, the unit must compute what the model saw in training (0..1 CSV values).
-    from pianocam.technique.features import FEATURISERS, standardise
+    from pianocam.technique.features import standardise
 
     estimator = TechniqueEstimator(MODEL_DIR, precision="fp32", stride=20)
     seq = _sequences(shared_data, "kps_adv_holdout.csv", 2)

@@ -5,12 +5,11 @@ import subprocess
 
 import pytest
 
-from pianocam.transport import outbox
-from pianocam.config import ConfigError
-from pianocam.transport.journal import Journal
 from pianocam.commands.watch import Watcher
+from pianocam.config import ConfigError
+from pianocam.transport import outbox
+from pianocam.transport.journal import Journal
 from pianocam.transport.publisher import Publisher
-
 from tests.conftest import Cable, Inbox, wait_until
 from tests.transport.test_publisher import _config, answers, sender, until_answered
 from tests.unit.test_resilience import tls_broker  # noqa: F401 - the fixture

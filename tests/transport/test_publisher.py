@@ -3,12 +3,11 @@ import threading
 
 import paho.mqtt.client as mqtt
 
+from pianocam.commands.watch import Watcher
 from pianocam.config import load_config
 from pianocam.transport.journal import Journal
 from pianocam.transport.messages import decode
-from pianocam.commands.watch import Watcher
 from pianocam.transport.publisher import Publisher
-
 from tests.conftest import Cable, Inbox, wait_until
 
 

@@ -1,6 +1,5 @@
 """Every bad file or setting: one line naming the file or key, exit 2, no traceback; optional stages turn off."""
 import importlib.util
-import json
 import logging
 import os
 import shutil
@@ -82,8 +81,8 @@ def test_max_hands_zero_stops_the_daemon_with_one_line(tmp_path):
 @pytest.mark.parametrize("content", [b"[1, 2, 3]", b'{"kind": "pianocam.keymap", "schema": 1, "keys": 7}',
                                      b"\x00\xff binary", b'{"kind": "pianocam.keymap", "schema": 1, "keys": [{}]}'])
 def test_an_unusable_key_map_is_mapped_afresh(tmp_path, caplog, content):
-    from pianocam.unit.assembly import Unit
     from pianocam.scene.source import open_configured
+    from pianocam.unit.assembly import Unit
 
     keymap = tmp_path / "keymap.json"
     keymap.write_bytes(content)
@@ -104,9 +103,9 @@ def test_an_unusable_key_map_is_mapped_afresh(tmp_path, caplog, content):
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe", b"[1, 2]", b'{"features": 3}'])
 def test_a_technique_manifest_that_is_not_json_turns_only_that_stage_off(tmp_path, content):
+    from pianocam.scene.source import open_configured
     from pianocam.technique.estimator import DEFAULT_MODEL_DIR
     from pianocam.unit.assembly import Unit
-    from pianocam.scene.source import open_configured
 
     broken = tmp_path / "technique"
     shutil.copytree(DEFAULT_MODEL_DIR, broken)

@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -11,9 +10,7 @@ import pytest
 from pianocam.commands.watch import Watcher
 from pianocam.scene import SceneSpec
 from pianocam.scene.source import cached_scene
-
 from tests.conftest import Inbox
-
 
 UNIT = "e2e-unit"
 
@@ -101,11 +98,11 @@ def test_demo_prints_status_and_metrics(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert all(set(line) == {"topic", "payload"} for line in lines)
-    assert any(l["topic"] == "pianocam/demo/status" and l["payload"]["state"] == "online" for l in lines)
-    assert any(l["topic"] == "pianocam/demo/metrics" and l["payload"]["frames"] > 0 for l in lines)
-    notes = [l["payload"] for l in lines if l["topic"] == "pianocam/demo/note"]
+    assert any(m["topic"] == "pianocam/demo/status" and m["payload"]["state"] == "online" for m in lines)
+    assert any(m["topic"] == "pianocam/demo/metrics" and m["payload"]["frames"] > 0 for m in lines)
+    notes = [m["payload"] for m in lines if m["topic"] == "pianocam/demo/note"]
     assert notes and sum(n["finger"] is not None for n in notes) / len(notes) >= 0.8
-    techniques = [l["payload"] for l in lines if l["topic"] == "pianocam/demo/technique"]
+    techniques = [m["payload"] for m in lines if m["topic"] == "pianocam/demo/technique"]
     assert {t["hand"] for t in techniques} == {"left", "right"}
     assert all(t["label"] in ("beginner", "advanced") and t["window"]["frames"] == 20 for t in techniques)
 
@@ -123,7 +120,7 @@ def test_offline_fingering_command(tmp_path, scene_cache):
     assert "notes from the MIDI file" in result.stderr
     expected = sorted(truth["notes"], key=lambda n: (n["onset"], n["pitch"]))
     assert [line["pitch"] for line in lines] == [n["pitch"] for n in expected]
-    right = sum(l["hand"] == e["hand"] and l["finger"] == e["finger"] for l, e in zip(lines, expected))
+    right = sum(got["hand"] == e["hand"] and got["finger"] == e["finger"] for got, e in zip(lines, expected))
     assert right / len(expected) >= 0.9, f"{right}/{len(expected)}"
 
     missing = subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "fingering", "--video",

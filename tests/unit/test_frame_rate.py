@@ -9,8 +9,8 @@ import pytest
 from pianocam.fingering.assign import HOLD_S, _window
 from pianocam.hands.tracker import Hands
 from pianocam.scene import SceneSpec
-from pianocam.sources.pacing import FramePacer
 from pianocam.scene.source import cached_scene
+from pianocam.sources.pacing import FramePacer
 
 
 @pytest.mark.parametrize("fps", [5, 8, 10, 15, 20, 30])
@@ -40,7 +40,7 @@ def test_offline_fingering_at_10_fps_processes_a_third_of_the_frames(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     expected = sorted(truth["notes"], key=lambda n: (n["onset"], n["pitch"]))
-    right = sum(l["hand"] == e["hand"] and l["finger"] == e["finger"] for l, e in zip(lines, expected))
+    right = sum(got["hand"] == e["hand"] and got["finger"] == e["finger"] for got, e in zip(lines, expected))
     assert right / len(expected) >= 0.85, f"{right}/{len(expected)}"
     bad = subprocess.run([sys.executable, "-m", "pianocam.commands.cli", "fingering", "--video",
                           str(folder / "video.mp4"), "--midi", str(folder / "performance.mid"), "--fps", "-3"],
@@ -51,9 +51,9 @@ def test_offline_fingering_at_10_fps_processes_a_third_of_the_frames(tmp_path):
 def test_a_hot_soc_lowers_the_tracking_rate_and_metrics_say_so(tmp_path):
     # The thermal sensor is the one absent part: this box has none, so its reading is given.
     from pianocam.hands.tracker import HandTracker
+    from pianocam.scene.source import SceneSource
     from pianocam.unit.budget import FrameBudget
     from pianocam.unit.pipeline import Pipeline
-    from pianocam.scene.source import SceneSource
 
     source = SceneSource(SceneSpec(seed=7, keys=61, seconds=3.0), realtime=True, cache_dir=tmp_path)
     events = []

@@ -7,10 +7,9 @@ import uuid
 
 import pytest
 
-from pianocam.transport.journal import Entry, Journal
 from pianocam.commands.watch import Watcher
+from pianocam.transport.journal import Entry, Journal
 from pianocam.transport.publisher import Publisher
-
 from tests.conftest import Inbox, wait_until
 from tests.transport.test_publisher import _config
 

@@ -89,7 +89,6 @@ import pytest  # noqa: E402
 from pianocam.calibration.keymap import KeyMap, build_keymap  # noqa: E402
 from pianocam.commands.watch import Watcher  # noqa: E402
 from pianocam.technique.estimator import DEFAULT_MODEL_DIR  # noqa: E402
-
 from tests.conftest import Inbox, Mosquitto, wait_until  # noqa: E402
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=20),
@@ -100,8 +99,8 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """A unit (built from its config, frames not running) connected to a real Mosquitto, and a watcher."""
-    from pianocam.unit.assembly import Unit
     from pianocam.scene.source import open_configured
+    from pianocam.unit.assembly import Unit
 
     folder = tmp_path_factory.mktemp("live")
     broker = Mosquitto(folder).start()

@@ -13,7 +13,6 @@ import pytest
 
 from pianocam.scene import SceneSpec
 from pianocam.scene.source import cached_scene
-
 from tests.conftest import Mosquitto, wait_until
 
 UNIT = "outage-unit"

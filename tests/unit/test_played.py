@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from pianocam.config import ConfigError
-
 from pianocam.fingering import FingerAssigner
 from pianocam.notes import NoteEvent, NoteSource
 from pianocam.practice.live import PracticeSession

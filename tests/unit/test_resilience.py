@@ -11,14 +11,13 @@ import time
 import numpy as np
 import pytest
 
-from pianocam.config import load_config
-from pianocam.transport.journal import Journal
 from pianocam.commands.watch import Watcher
-from pianocam.transport.publisher import Publisher
-from pianocam.sources import FrameSource
-from pianocam.unit.assembly import Unit
+from pianocam.config import load_config
 from pianocam.scene.source import open_configured
-
+from pianocam.sources import FrameSource
+from pianocam.transport.journal import Journal
+from pianocam.transport.publisher import Publisher
+from pianocam.unit.assembly import Unit
 from tests.conftest import Inbox, Mosquitto, wait_until
 
 
