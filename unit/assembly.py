@@ -66,14 +66,14 @@ class Unit:
                                max_bytes=int(config.journal.max_mb * 2**20))
         self.publisher = Publisher(config, self.journal)
         self.source = source or open_source(config.source)
-        keymap = self._load_keymap()
+        keymap = self.load_keymap()
         self.assigner = FingerAssigner(keymap)
         # Notes before the tracker: a bad notes file is reported before MediaPipe's threads start
         # (their C++ log lines would otherwise interleave with the one-line error on stderr).
         self.played = PlayedNotes(open_notes(config, self.source, self.assigner), self.assigner, frames=self.source,
                                   camera_latency=config.notes.camera_latency)
         self.tracker = HandTracker.from_config(config.tracker)
-        self.technique, self._technique_state = self._load_technique()
+        self.technique, self.technique_state = self.load_technique()
         self.calibration = LiveCalibration(config.calibration, config.keymap_path(), self.publisher.emit, keymap,
                                            on_keymap=self.played.use_keymap)
         self.pipeline = Pipeline(self.source, self.tracker, self.publisher.emit, notes=self.played,
@@ -92,7 +92,7 @@ class Unit:
         self.publisher.on_command("start_session", self._cmd_start_session)
         self.publisher.on_command("stop_session", self._cmd_stop_session)
 
-    def _load_technique(self):
+    def load_technique(self):
         """The technique model, or None with the reason: a refused model stops only this stage."""
         c = self.config.technique
         if not c.enabled:
@@ -109,7 +109,8 @@ class Unit:
             return None, f"unavailable: {reason}"
         return estimator, "on"
 
-    def _load_keymap(self) -> KeyMap | None:
+    def load_keymap(self) -> KeyMap | None:
+        """The saved key map, or None (logged) when it is missing or unusable: the unit then maps afresh."""
         path = self.config.keymap_path()
         if not path.exists():
             return None
@@ -132,7 +133,7 @@ class Unit:
         self.publisher.emit("status", {"room": self.config.room, "source": "starting",
                                        "source_kind": self.config.source.kind,
                                        "notes": self.played.source.name if self.played.source else None,
-                                       "technique": self._technique_state})
+                                       "technique": self.technique_state})
         self.publisher.start()
 
         def tick(progress, metrics):

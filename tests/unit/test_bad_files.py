@@ -115,8 +115,8 @@ def test_a_technique_manifest_that_is_not_json_turns_only_that_stage_off(tmp_pat
     config.technique.model_dir = str(broken)
     unit = Unit(config, source=open_configured(config.source))
     try:
-        assert unit.technique is None and unit._technique_state.startswith("unavailable")
-        assert "technique.int8.json" in unit._technique_state
+        assert unit.technique is None and unit.technique_state.startswith("unavailable")
+        assert "technique.int8.json" in unit.technique_state
     finally:
         unit.tracker.close()
         unit.journal.close()

@@ -176,7 +176,7 @@ def test_after_any_key_map_file_the_unit_maps_afresh_or_loads_it(live, field, va
         else:
             data[target] = value
         path.write_text(json.dumps(data))
-    keymap = unit._load_keymap()  # a KeyMap, or None (logged: mapping afresh); nothing else escapes
+    keymap = unit.load_keymap()  # a KeyMap, or None (logged: mapping afresh); nothing else escapes
     assert keymap is None or isinstance(keymap, KeyMap)
     _still_answers(unit, inbox, sender, f"keymap-{next(_count)}")
 
@@ -192,6 +192,6 @@ def test_after_any_technique_manifest_only_that_stage_turns_off(live, field, val
     path = folder / "technique" / "technique.int8.json"
     data = dict(MANIFEST, **{field: value})
     path.write_bytes(whole if isinstance(whole, bytes) else json.dumps(data if whole is None else whole).encode())
-    estimator, state = unit._load_technique()  # an estimator, or None with the reason; nothing escapes
+    estimator, state = unit.load_technique()  # an estimator, or None with the reason; nothing escapes
     assert (estimator is None) == state.startswith("unavailable")
     _still_answers(unit, inbox, sender, f"manifest-{next(_count)}")

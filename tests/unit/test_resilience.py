@@ -196,7 +196,7 @@ def test_a_refused_technique_model_stops_only_that_stage(tmp_path):
     unit = Unit(config, source=open_configured(config.source))
     try:
         assert unit.technique is None
-        assert unit._technique_state.startswith("unavailable") and "sha256" in unit._technique_state
+        assert unit.technique_state.startswith("unavailable") and "sha256" in unit.technique_state
     finally:
         unit.tracker.close()
         unit.journal.close()
