@@ -165,7 +165,7 @@ class HandMotion:
         is within comfortable reach.
         """
         origin = self._glide(t)
-        held = [(f, w, p) for f in range(1, 6) for w, p in [self._press(f, t)] if w > 0]
+        held = [(f, w, p) for f in range(1, 6) for w, p in [self.press(f, t)] if w > 0]
         for _ in range(4):
             yaw = self._yaw(origin[0])
             pulls, weights = [], []
@@ -187,7 +187,8 @@ class HandMotion:
         fx, fy = math.sin(yaw), -math.cos(yaw)
         return (origin[0] + across * ax + forward * fx, origin[1] + across * ay + forward * fy, height)
 
-    def _to_local(self, origin, yaw, point) -> np.ndarray:
+    def to_local(self, origin, yaw, point) -> np.ndarray:
+        """A point in the hand's own frame (across, forward): the inverse of the placement above."""
         d = np.asarray(point[:2]) - np.asarray(origin)
         ax, ay = self.side * math.cos(yaw), self.side * math.sin(yaw)
         fx, fy = math.sin(yaw), -math.cos(yaw)
@@ -200,8 +201,8 @@ class HandMotion:
         spreads the hand, the fingers between follow the spread instead of staying at
         their resting spacing (or curling under), as a real hand's do.
         """
-        presses = {f: self._press(f, t) for f in range(1, 6)}
-        shift = {f: self._to_local(origin, yaw, p) - np.array(REACH[f]) if w > 0 else None
+        presses = {f: self.press(f, t) for f in range(1, 6)}
+        shift = {f: self.to_local(origin, yaw, p) - np.array(REACH[f]) if w > 0 else None
                  for f, (w, p) in presses.items()}
         tips = {}
         for finger in range(1, 6):
@@ -224,7 +225,7 @@ class HandMotion:
             tips[finger] = rest if w == 0 else rest + w * (point - rest)
         return tips
 
-    def _press(self, finger: int, t: float) -> tuple[float, np.ndarray | None]:
+    def press(self, finger: int, t: float) -> tuple[float, np.ndarray | None]:
         """How far down (0..1) the finger is towards its key, and the key's press point."""
         best_w, best = 0.0, None
         for onset, offset, x, y in self.presses[finger]:
@@ -244,7 +245,7 @@ class HandMotion:
         otherwise swing across it; a real hand keeps them in order beside it.
         """
         tips = self._tips(t, origin, yaw)
-        free = {f: 1.0 - self._press(f, t)[0] for f in (2, 3, 4, 5)}
+        free = {f: 1.0 - self.press(f, t)[0] for f in (2, 3, 4, 5)}
         across = np.array(self._to_world((0, 0), yaw, 1.0, 0.0, 0.0)[:2])
         pos = {f: float((tips[f][:2] - origin) @ across) for f in free}
         for _ in range(3):

@@ -120,12 +120,12 @@ def test_chord_hands_keep_a_hand_shape(seed):
         motion = HandMotion(hand, notes, keys, keys[60].press_point[0], np.random.default_rng(0))
         for onset in sorted({n["onset"] for n in notes if n["hand"] == hand}):
             x, y, yaw = motion.anchor(onset)
-            tips = [motion._to_local((x, y), yaw, motion.landmarks(onset)[i]) for i in (4, 8, 12, 16, 20)]
+            tips = [motion.to_local((x, y), yaw, motion.landmarks(onset)[i]) for i in (4, 8, 12, 16, 20)]
             across = [a for a, _ in tips]
             assert across == sorted(across), (hand, onset, across)
             assert all(tips[0][1] < tips[f][1] - 20 for f in (1, 2, 3)), (hand, onset, tips)
             # Pressed keys sit under the fingers, not at the end of a stretched reach.
-            x_gap = [abs(motion._press(f, onset)[1][0] - x) for f in (1, 3, 5) if motion._press(f, onset)[0] > 0]
+            x_gap = [abs(motion.press(f, onset)[1][0] - x) for f in (1, 3, 5) if motion.press(f, onset)[0] > 0]
             assert max(x_gap) < 110
 
 
