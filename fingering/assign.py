@@ -188,11 +188,18 @@ class FingerAssigner:
             decided.append(self._one(note))
         return decided
 
+    def _around(self, t: float) -> list[Hands]:
+        """The frames kept that can show the key at onset t: those up to HOLD_S past it (a late note, or one
+        held while the keys were being numbered, is decided from its own moment, not from the latest frames)."""
+        kept = list(self._frames)
+        start, end = np.searchsorted([h.t for h in kept], [t - 2 * MOTION_BEFORE_S, t + HOLD_S + 1e-9])
+        return kept[max(0, int(start) - self.rule.smooth):int(end) + self.rule.smooth]
+
     def _one(self, note: NoteEvent) -> Fingering:
         t = note.onset - self.clock_offset
         if self.keymap is None or self.keymap.key(note.pitch) is None:  # uncalibrated, or a key out of view
             return Fingering(note, None, None, 0.0, float("inf"))
-        frames = smoothed(list(self._frames)[-(2 * self.rule.smooth + 12):], self.rule.smooth)
+        frames = smoothed(self._around(t), self.rule.smooth)
         times = np.array([h.t for h in frames])
         evidence = note_evidence(_window(frames, times, t), self.keymap, note.pitch, self.rule)
         side = _choose_hand(evidence)

@@ -4,13 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from pianocam.calibration.keymap import KeyMap
-from pianocam.fingering import FingerAssigner
+from pianocam.fingering import FingerAssigner, Fingering
 from pianocam.hands.tracker import Hands
 from pianocam.notes import NoteSource
 from pianocam.sources import FrameSource
 from pianocam.unit.session import Session
 from pianocam.unit.stages import Heard
 
+# How long notes wait for the keys' numbering when the map is provisional (located, octave not yet known
+# from the notes): less than the assigner's 4 s of frames, so a held note is still decided from its own moment.
+NUMBERING_WAIT_S = 3.0
 
 class PlayedNotes:
     """Polls the note source, puts its notes on the frame clock, hands them to the finger assigner, and
@@ -28,6 +31,7 @@ class PlayedNotes:
         self.session = Session()
         self.practice = None  # a pianocam.practice.live.PracticeSession adds expected and verdict to each note
         self.decided = 0
+        self._held: list = []  # notes heard while the keys were named provisionally
         self._polling = source is not None
         self._changed = True
 
@@ -65,12 +69,12 @@ class PlayedNotes:
             self.source.observe(image, hands)
         decided = self.assigner.add_frame(hands)
         notes, more = self._hear()
-        return Heard(notes, self.assigner.clock_offset, self._judge(decided + more))
+        return Heard(notes, self.assigner.clock_offset, self._judge(decided + more + self._release(hands.t)))
 
     def poll(self, flush: bool = False) -> Heard:
         notes, decided = self._hear()
         if flush:  # no frames to match them with: notes go out (fingers unknown) rather than wait
-            decided += self.assigner.flush()
+            decided += self._release(float("inf")) + self.assigner.flush()
         return Heard(notes, self.assigner.clock_offset, self._judge(decided))
 
     def _hear(self) -> tuple[list, list]:
@@ -83,10 +87,30 @@ class PlayedNotes:
             return [], []
         # A microphone's clock is known only once its first sample is in: align on every batch.
         self._align_clocks()
+        if self._numbering_pending():
+            self._held += notes
+            return notes, []
         return notes, self.assigner.add_notes(notes)
 
+    def _numbering_pending(self) -> bool:
+        keymap = self.assigner.keymap
+        return keymap is not None and keymap.numbered_by == "provisional"
+
+    def _release(self, now: float) -> list:
+        """Held notes, once the notes have numbered the keys; those that waited too long go out with their
+        fingers unknown, since a provisional octave would give another key's fingers."""
+        if not self._held:
+            return []
+        if not self._numbering_pending():
+            held, self._held = self._held, []
+            return self.assigner.add_notes(held)
+        offset = self.assigner.clock_offset
+        late = [n for n in self._held if n.onset - offset < now - NUMBERING_WAIT_S]
+        self._held = [n for n in self._held if n not in late]
+        return [Fingering(n, None, None, 0.0, float("inf")) for n in late]
+
     def flush(self) -> list[dict]:
-        return self._judge(self.assigner.flush())
+        return self._judge(self._release(float("inf")) + self.assigner.flush())
 
     def _judge(self, fingerings: list) -> list[dict]:
         messages = []
