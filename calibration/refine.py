@@ -7,7 +7,7 @@ import numpy as np
 from pianocam.calibration.keymap import WHITE_KEY_LENGTH, WHITE_KEY_WIDTH, apply_homography
 
 SEARCH = 0.35       # white-key widths either side of where the gap is expected
-CONTRAST = 0.85     # the gap's grey against the keys beside it
+CONTRAST = 0.92     # the gap's grey against the keys beside it
 BACK_GAPS = False   # E|F and B|C gaps at the back too: off, they misled rendered frames
 
 
