@@ -148,14 +148,14 @@ def _keys_resume(norm, plane_to_image, midi: int, step: int, black_length: float
         if is_black(midi):
             midi += step
         s = slot(norm, plane_to_image, midi, black_length, grey)
-        if s.state == "off":
-            border = True
-            break
         if s.state == "dark" and whites:
             break
         if s.state == "white" and not (s.grey < CONTINUITY * ref and not _black_beside(
                 grey, plane_to_image, midi, step, black_length, s.grey)):
             whites.append(midi)
+        if s.seen < 1.0:
+            border = True    # the slot runs off the frame (as in the walk): the keys reach its edge
+            break
     if len(whites) >= 2 or (whites and border):
         return whites[-1], border
     return None, False
