@@ -29,7 +29,15 @@ real_keyboards_second.json: each C's two side edges found as the gap lines on on
 another labeller blind to pianocam and to the first labels) gives a second worst error
 ("worst2") and a second pass count; where the two label sets disagree, the table shows how far.
 
-    .venv/bin/python benchmarks/calibration_real.py [--labels F] [--second F] [--data ../shared/data] [--only TEXT]
+A third measurement by the same method (tests/calibration/real_keyboards_third.json, by a third
+labeller blind to pianocam and to both earlier label sets) covers the usable frames the second
+did not; its Cs are named C1..C8 where the frame shows the numbering, else C@1, C@2, ... from the
+leftmost C in view. Each frame is scored against the sharpest measurement it has: the second or
+third where present, else the first ("by" column: 1, 2 or 3); the worst error against each label
+set is shown beside it, and the totals are given for each.
+
+    .venv/bin/python benchmarks/calibration_real.py [--labels F] [--second F] [--third F] [--data ../shared/data]
+        [--only TEXT]
 """
 from __future__ import annotations
 
@@ -146,17 +154,33 @@ def phantoms(keymap: KeyMap, label: dict, named: bool = True) -> list[str]:
     return out
 
 
-def second_centres(second: dict | None) -> dict:
-    """The second labeller's C centres as {name: (x, y)}."""
-    if not second:
+def measured_centres(measured: dict | None) -> dict:
+    """A gap-line measurement's C centres (second or third labels) as {name: (x, y)}."""
+    if not measured:
         return {}
-    return {name: (c["centre_x"], second["y"]) for name, c in second["c_keys"].items()
+    return {name: (c["centre_x"], measured["y"]) for name, c in measured["c_keys"].items()
             if c.get("centre_x") is not None}
 
 
-def evaluate(label: dict, image, overlays: Path | None = None, second: dict | None = None) -> dict:
+def _score(keymap: KeyMap, centres: dict, named: bool, in_range: bool, ghost: list):
+    """(worst error, numbering right, pass) of a map against one label set's C centres; Nones without centres.
+
+    The numbering is right when the map stays within the labelled lowest..highest key and every
+    C of this label set lies on the mapped key of its name.
+    """
+    if not centres:
+        return None, None, None
+    named = named and all(not n.startswith("C@") for n in centres)
+    worst, on_key = c_errors(keymap, centres, named)
+    right = named and in_range and on_key
+    return worst, right, right and worst is not None and worst <= TOLERANCE and not ghost
+
+
+def evaluate(label: dict, image, overlays: Path | None = None, second: dict | None = None,
+             third: dict | None = None) -> dict:
     row = {"file": label["file"], "frame": label.get("frame"), "usable": bool(label.get("usable")),
-           "known": bool(label.get("numbering_known"))}
+           "known": bool(label.get("numbering_known")),
+           "by": 2 if measured_centres(second) else 3 if measured_centres(third) else 1}
     if image is None:
         row.update(result="missing", reason="image not found")
         return row
@@ -184,6 +208,15 @@ def evaluate(label: dict, image, overlays: Path | None = None, second: dict | No
                    keys=f"{len(keymap.keys)} keys")
         row["located_pass"] = on_c and worst is not None and worst <= TOLERANCE and not ghost
         row["pass"] = False
+        for n, measured in ((2, second), (3, third)):
+            centres_n = measured_centres(measured)
+            if centres_n:
+                worst_n, on_c_n = c_errors(keymap, centres_n, False)
+                row.update({f"worst{n}": worst_n, f"located_pass{n}": on_c_n and worst_n is not None
+                            and worst_n <= TOLERANCE and not ghost})
+        row["located_best"] = row.get(f"located_pass{row['by']}", row["located_pass"]) if row["by"] > 1 \
+            else row["located_pass"]
+        row["best"] = False
         return row
     named = row["known"] and all(not n.startswith("C@") for n in centres)
     worst, on_key = c_errors(keymap, centres, named) if centres else (None, True)
@@ -197,11 +230,13 @@ def evaluate(label: dict, image, overlays: Path | None = None, second: dict | No
                numbered_by=getattr(keymap, "numbered_by", None), numbering=numbering, worst=worst,
                phantoms=ghost, labelled_cs=len(centres))
     row["pass"] = bool(numbering) and worst is not None and worst <= TOLERANCE and not ghost
-    centres2 = second_centres(second)
-    if centres2:
-        worst2, on_key2 = c_errors(keymap, centres2, True)
-        row.update(worst2=worst2, pass2=bool(numbering) and on_key2 and worst2 is not None
-                   and worst2 <= TOLERANCE and not ghost)
+    for n, measured in ((2, second), (3, third)):
+        worst_n, right_n, pass_n = _score(keymap, measured_centres(measured), row["known"], in_range, ghost)
+        if pass_n is not None:
+            row.update({f"worst{n}": worst_n, f"numbering{n}": right_n if row["known"] else None,
+                        f"pass{n}": pass_n})
+    # The sharpest measurement decides: the second or third where the frame has one, else the first.
+    row["best"] = row.get(f"pass{row['by']}", row["pass"]) if row["by"] > 1 else row["pass"]
     return row
 
 
@@ -224,11 +259,29 @@ def _name(row: dict) -> str:
     return name[:44]
 
 
+def _fmt(value) -> str:
+    return f"{value:.2f}" if value is not None else "-"
+
+
+def _verdicts(row: dict, key: str) -> str:
+    """PASS/fail against each label set the frame has (first / second / third), '*' on the deciding one."""
+    out = []
+    for n in (1, 2, 3):
+        name = key if n == 1 else f"{key}{n}"
+        if name in row:
+            out.append(("PASS" if row[name] else "fail") + ("*" if row["by"] == n else ""))
+        else:
+            out.append("-")
+    return " / ".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", default=str(ROOT / "tests/calibration/real_keyboards.json"))
     ap.add_argument("--second", default=str(ROOT / "tests/calibration/real_keyboards_second.json"),
                     help="the second labeller's measurement of the whole 88-key frames ('' for none)")
+    ap.add_argument("--third", default=str(ROOT / "tests/calibration/real_keyboards_third.json"),
+                    help="the third labeller's measurement of the other usable frames ('' for none)")
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data"))
     ap.add_argument("--only", help="frames whose file name contains this")
     ap.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
@@ -236,76 +289,90 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         labels = json.loads(Path(args.labels).read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        print(f"calibration_real: cannot read {args.labels}: {err}", file=sys.stderr)
+        seconds = {i["file"]: i for i in json.loads(Path(args.second).read_text())["images"]} \
+            if args.second and Path(args.second).is_file() else {}
+        thirds = {(i["file"], i.get("frame")): i for i in json.loads(Path(args.third).read_text())["images"]} \
+            if args.third and Path(args.third).is_file() else {}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        print(f"calibration_real: cannot read the labels: {err}", file=sys.stderr)
         return 2
-    seconds = {}
-    if args.second and Path(args.second).is_file():
-        seconds = {i["file"]: i for i in json.loads(Path(args.second).read_text())["images"]}
     data = Path(args.data)
     if not data.is_dir():
         print(f"calibration_real: no data folder {data}", file=sys.stderr)
         return 2
-    print(f"labels: {args.labels} ({labels.get('measured', 'no measured line')})\n")
+    print(f"labels: {args.labels} ({labels.get('measured', 'no measured line')})")
+    print(f"second: {args.second} ({len(seconds)} frames); third: {args.third} ({len(thirds)} frames)")
+    print("worst1/2/3: worst labelled C's error against the first / second / third labels; by: the labels that "
+          "decide the row (the sharpest it has); verdicts first / second / third, * the deciding one\n")
     rows = []
     header = (f"{'frame':<44} {'use':>3} {'num?':>4} {'result':>7} {'keys':>10} {'n':>3} {'by':>13} "
-              f"{'numbering':>9} {'worst':>6} {'worst2':>6} {'ghosts':>6}  pass / reason")
+              f"{'numbering':>9} {'worst1':>6} {'worst2':>6} {'worst3':>6} {'ghosts':>6} {'lab':>3}  "
+              "pass 1 / 2 / 3  or reason")
     print(header)
     print("-" * len(header))
     for label in labels["images"]:
         if args.only and args.only not in label["file"]:
             continue
         row = evaluate(label, read_frame(data, label), Path(args.overlays) if args.overlays else None,
-                       seconds.get(label["file"]) if label.get("frame") is None else None)
+                       seconds.get(label["file"]) if label.get("frame") is None else None,
+                       thirds.get((label["file"], label.get("frame"))))
         rows.append(row)
         base = (f"{_name(row):<44} {'yes' if row['usable'] else 'no':>3} {'yes' if row['known'] else 'no':>4} "
                 f"{row['result']:>7}")
+        worsts = f"{_fmt(row.get('worst')):>6} {_fmt(row.get('worst2')):>6} {_fmt(row.get('worst3')):>6}"
+        ghosts = f"{','.join(row['phantoms'][:4])}" if row.get("phantoms") else ""
         if row["result"] == "located":
-            worst = f"{row['worst']:.2f}" if row["worst"] is not None else "-"
             cs = "on Cs" if row["on_c"] else "OFF Cs"
-            print(f"{base} {row['keys']:>10} {row['count']:>3} {'notes (later)':>13} {cs:>9} {worst:>6} {'-':>6} "
-                  f"{len(row['phantoms']):>6}  located {'PASS' if row['located_pass'] else 'fail'}"
-                  f"{' ' + ','.join(row['phantoms'][:4]) if row['phantoms'] else ''}")
+            print(f"{base} {row['keys']:>10} {row['count']:>3} {'notes (later)':>13} {cs:>9} {worsts} "
+                  f"{len(row['phantoms']):>6} {row['by']:>3}  located {_verdicts(row, 'located_pass')} {ghosts}")
             continue
         if row["result"] != "mapped":
-            print(f"{base} {'':>10} {'':>3} {'':>13} {'':>9} {'':>6} {'':>6} {'':>6}  {row['reason'][:90]}")
+            print(f"{base} {'':>10} {'':>3} {'':>13} {'':>9} {'':>6} {'':>6} {'':>6} {'':>6} {row['by']:>3}  "
+                  f"{row['reason'][:90]}")
             continue
-        num = {True: "right", False: "WRONG", None: "-"}[row["numbering"]]
-        worst = f"{row['worst']:.2f}" if row["worst"] is not None else "-"
-        worst2 = f"{row['worst2']:.2f}" if row.get("worst2") is not None else "-"
-        verdict = ("PASS" if row["pass"] else "fail") + (
-            "" if "pass2" not in row else " / " + ("PASS" if row["pass2"] else "fail"))
+        deciding = row.get(f"numbering{row['by']}", row["numbering"]) if row["by"] > 1 else row["numbering"]
+        num = {True: "right", False: "WRONG", None: "-"}[deciding]
         print(f"{base} {row['keys']:>10} {row['count']:>3} {str(row['numbered_by'] or '-'):>13} {num:>9} "
-              f"{worst:>6} {worst2:>6} {len(row['phantoms']):>6}  {verdict}"
-              f"{' ' + ','.join(row['phantoms'][:4]) if row['phantoms'] else ''}")
+              f"{worsts} {len(row['phantoms']):>6} {row['by']:>3}  {_verdicts(row, 'pass')} {ghosts}")
     print()
     usable = [r for r in rows if r["usable"] and r["result"] != "missing"]
     known = [r for r in usable if r["known"]]
     for title, group in (("usable top-down frames", usable), ("... whose numbering the frame shows", known)):
         mapped = [r for r in group if r["result"] == "mapped"]
-        right = [r for r in mapped if r["numbering"]]
-        within = [r for r in mapped if r["worst"] is not None and r["worst"] <= TOLERANCE]
-        ghosted = [r for r in mapped if r["phantoms"]]
-        passed = [r for r in group if r.get("pass")]
         n = max(len(group), 1)
-        print(f"{title}: {len(group)}; mapped {len(mapped)} ({len(mapped) / n:.0%}), numbering right "
-              f"{len(right)}, all labelled keys within {TOLERANCE}: {len(within)}, with phantom keys "
-              f"{len(ghosted)}; pass {len(passed)} ({len(passed) / n:.0%})")
+        for which, tag in ((1, "first labels"), (0, "sharpest labels (second or third where measured, else first)")):
+            def get(r, key, which=which):
+                return r.get(key) if which == 1 or r["by"] == 1 else r.get(f"{key}{r['by']}")
+            right = [r for r in mapped if get(r, "numbering")]
+            within = [r for r in mapped if get(r, "worst") is not None and get(r, "worst") <= TOLERANCE]
+            ghosted = [r for r in mapped if r["phantoms"]]
+            passed = [r for r in group if (r.get("pass") if which == 1 else r.get("best"))]
+            print(f"{title}, against the {tag}: {len(group)}; mapped {len(mapped)} ({len(mapped) / n:.0%}), "
+                  f"numbering right {len(right)}, all labelled keys within {TOLERANCE}: {len(within)}, with "
+                  f"phantom keys {len(ghosted)}; pass {len(passed)} ({len(passed) / n:.0%})")
     for title, group in (("located (numbering from the notes), of the usable frames the image cannot number",
                           [r for r in usable if not r["known"]]),
                          ("located (numbering from the notes), of those the image numbers but the map did not",
                           [r for r in known if r["result"] != "mapped"])):
         located = [r for r in group if r["result"] == "located"]
         n = max(len(group), 1)
+        best = sum(r["located_best"] for r in located)
         print(f"{title}: {len(group)}; located {len(located)} ({len(located) / n:.0%}), every labelled C on a "
               f"mapped C {sum(r['on_c'] for r in located)}, all within {TOLERANCE}: "
               f"{sum(r['worst'] is not None and r['worst'] <= TOLERANCE for r in located)}, with phantom keys "
               f"{sum(bool(r['phantoms']) for r in located)}; pass {sum(r['located_pass'] for r in located)} "
-              f"({sum(r['located_pass'] for r in located) / n:.0%})")
-    checked = [r for r in rows if "pass2" in r]
-    if seconds:
-        print(f"frames with the second measurement: {len(seconds)}; mapped {len(checked)}; pass against the first "
-              f"labels {sum(r['pass'] for r in checked)}, against the second {sum(r['pass2'] for r in checked)}")
+              f"({sum(r['located_pass'] for r in located) / n:.0%}) against the first labels, {best} ({best / n:.0%}) "
+              "against the sharpest")
+    for n, measured in ((2, seconds), (3, thirds)):
+        if not measured:
+            continue
+        have = [r for r in rows if f"pass{n}" in r or f"located_pass{n}" in r]
+        mapped = [r for r in have if f"pass{n}" in r]
+        located = [r for r in have if f"located_pass{n}" in r]
+        print(f"frames with the {'second' if n == 2 else 'third'} measurement: {len(measured)}; mapped "
+              f"{len(mapped)}: pass against the first labels {sum(r['pass'] for r in mapped)}, against these "
+              f"{sum(r[f'pass{n}'] for r in mapped)}; located {len(located)}: pass against the first "
+              f"{sum(r['located_pass'] for r in located)}, against these {sum(r[f'located_pass{n}'] for r in located)}")
     refused = [r for r in usable if r["result"] in ("refused", "located")]
     reasons: dict[str, int] = {}
     for r in refused:

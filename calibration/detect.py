@@ -14,6 +14,7 @@ from pianocam.calibration.keymap import (
     BLACK_KEY_LENGTH,
     SEMITONE_WIDTH,
     WHITE_KEY_LENGTH,
+    WHITE_KEY_WIDTH,
     KeyMap,
     apply_homography,
     build_keymap,
@@ -33,6 +34,7 @@ MIN_MARGIN = 3             # keys by which the naming must beat every rival nami
 BRIGHT = 0.6               # locally normalised grey of a white key
 DARK = 0.45                # ... and of what is surely no white key
 DARK_SHARE = 0.6           # share of mapped black keys that must look black
+END_DRIFT = 0.5            # white keys the outermost named black keys may lie off the fitted map
 FLAT_RATIO = 1.1           # a flat (affine) fit is kept when its misfit is within this of the homography's
 
 
@@ -47,36 +49,49 @@ class Located:
     row_x: np.ndarray             # plane x of every dark bar in the row, named or not
     plane_points: np.ndarray      # the key points the homography was fitted to (RANSAC inliers)
     image_points: np.ndarray
+    backs: np.ndarray = None      # image back end of each named black key, in the order of `labels`
 
 
 def key_row(blobs: list[BlackKeyBlob]) -> list[BlackKeyBlob]:
-    """The largest set of bars whose back ends lie on one line across the image."""
+    """The largest set of bars whose back ends (or, failing those, front ends) lie on one line across the image.
+
+    A dark rail or shadow behind the keys can lengthen some bars at the back: their front ends,
+    sharp against the white keys' bright fronts, still stand in line.
+    """
     if len(blobs) < MIN_KEYS:
         raise KeyboardNotFound(f"no piano keyboard found: {len(blobs)} black-key-shaped bars in view, "
                                f"need at least {MIN_KEYS} in a row")
-    backs = np.array([b.back for b in blobs])
-    axes = np.array([(b.front - b.back) / max(b.length, 1e-6) for b in blobs])
-    tol = max(3.0, 0.4 * float(np.median([b.width for b in blobs])))
-    best = np.zeros(len(blobs), bool)
-    max_slope = np.sin(np.radians(ROW_MAX_SLOPE_DEG))
-    for i in range(len(blobs)):
-        for j in range(i + 1, len(blobs)):
-            d = backs[j] - backs[i]
-            n = np.hypot(*d)
-            if n < 1 or abs(d[1]) / n > max_slope:
-                continue
-            u = d / n
-            dist = np.abs((backs - backs[i]) @ np.array([-u[1], u[0]]))
-            # Keys run across the row: a bar lying along it is no key.
-            inl = (dist < tol) & (np.abs(axes @ u) < 0.5)
-            if inl.sum() > best.sum():
-                best = inl
+    best = _in_line(blobs, np.array([b.back for b in blobs]))
+    by_fronts = _in_line(blobs, np.array([b.front for b in blobs]))
+    if by_fronts.sum() > best.sum():
+        best = by_fronts
     row = [b for b, ok in zip(blobs, best) if ok]
     if len(row) < MIN_KEYS:
         raise KeyboardNotFound(f"no piano keyboard found: at most {len(row)} dark bars stand in a row, "
                                f"need at least {MIN_KEYS} black keys")
     width = np.median([b.width for b in row])
     return [b for b in row if 0.6 * width <= b.width <= 1.6 * width]
+
+
+def _in_line(blobs: list[BlackKeyBlob], ends: np.ndarray) -> np.ndarray:
+    """Mask of the largest set of bars whose `ends` lie on one line across the image, the bars across it."""
+    axes = np.array([(b.front - b.back) / max(b.length, 1e-6) for b in blobs])
+    tol = max(3.0, 0.4 * float(np.median([b.width for b in blobs])))
+    best = np.zeros(len(blobs), bool)
+    max_slope = np.sin(np.radians(ROW_MAX_SLOPE_DEG))
+    for i in range(len(blobs)):
+        for j in range(i + 1, len(blobs)):
+            d = ends[j] - ends[i]
+            n = np.hypot(*d)
+            if n < 1 or abs(d[1]) / n > max_slope:
+                continue
+            u = d / n
+            dist = np.abs((ends - ends[i]) @ np.array([-u[1], u[0]]))
+            # Keys run across the row: a bar lying along it is no key.
+            inl = (dist < tol) & (np.abs(axes @ u) < 0.5)
+            if inl.sum() > best.sum():
+                best = inl
+    return best
 
 
 def _along(row: list[BlackKeyBlob]) -> tuple[np.ndarray, np.ndarray]:
@@ -151,6 +166,11 @@ def locate(image: np.ndarray, norm: np.ndarray, flat: bool = False) -> Located:
     full = np.median([b.length for b, _ in keys])
     width = float(np.median([b.width for b, _ in keys]))
     plane, img = [], []
+    # A dark rail or a glow at the back can lengthen or shorten a bar there: its back end is off the
+    # line of the others. The fits' RANSAC copes; the lens estimate, bent by a few such points, must not see them.
+    back_pts = np.array([b.back for b, _ in keys], np.float32)
+    vx, vy, x0, y0 = cv2.fitLine(back_pts, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    off_line = back_pts[np.abs((back_pts - np.array([x0, y0])) @ np.array([-vy, vx])) >= max(3.0, 0.4 * width)]
     for blob, midi in keys:
         x = (midi + 0.5) * SEMITONE_WIDTH
         plane.append((x, 0.0))
@@ -175,6 +195,11 @@ def locate(image: np.ndarray, norm: np.ndarray, flat: bool = False) -> Located:
             plane.append((x, WHITE_KEY_LENGTH))
             img.append(p)
     h, plane_in, image_in = _fit_with_inliers(plane, img, max(2.0, 0.3 * width), flat)
+    if np.sum(plane_in[:, 1] == 0.0) < 0.5 * len(keys) and edge is not None:
+        # The white fronts lie on one line: a fit that keeps them and drops most black keys' backs is
+        # degenerate (any map of that line fits them). The black keys alone then.
+        h, plane_in, image_in = _fit_with_inliers(plane[:len(plane) - len(front_points)],
+                                                  img[:len(img) - len(front_points)], max(2.0, 0.3 * width), flat)
     whites = [white_index(m) for m in labels]
     backs = [(p, q) for p, q in zip(plane, img) if p[1] == 0.0]
     for _ in range(3):
@@ -190,6 +215,10 @@ def locate(image: np.ndarray, norm: np.ndarray, flat: bool = False) -> Located:
         h, _, _ = _fit_with_inliers(plane_all, image_all, max(2.0, 0.2 * width), flat)
         # Every point, not only the inliers: a lens bends the outer ones off any one homography.
         plane_in, image_in = np.asarray(plane_all, float), np.asarray(image_all, float)
+    if len(off_line):
+        bad = (plane_in[:, 1] == 0.0) & (np.min(np.hypot(*(image_in[:, None, :] - off_line[None]).transpose(2, 0, 1)),
+                                                axis=1) < 0.5)
+        plane_in, image_in = plane_in[~bad], image_in[~bad]
     row_x = apply_homography(np.linalg.inv(h), [b.back for b in row])[:, 0]
     # Only bars where the fitted keyboard has a black key say the keys go on (a cheek block's edge can
     # look like a bar too).
@@ -197,7 +226,7 @@ def locate(image: np.ndarray, norm: np.ndarray, flat: bool = False) -> Located:
     near = np.round(s).astype(int)
     row_x = row_x[(np.abs(s - near) < 0.3) & np.isin(near % 12, (1, 3, 6, 8, 10))]
     return Located(plane_to_image=h, black_key_length=black_length, labels=labels, fit=fit, row_x=row_x,
-                   plane_points=plane_in, image_points=image_in)
+                   plane_points=plane_in, image_points=image_in, backs=np.array([b.back for b, _ in keys], float))
 
 
 def _white_front(norm: np.ndarray, h: np.ndarray, labels: list[int]):
@@ -250,6 +279,20 @@ def find_ends(norm: np.ndarray, located: Located, grey: np.ndarray | None = None
                 left_last=left.last, right_last=right.last)
 
 
+def end_drift(located: Located, outer: int = 3) -> float:
+    """How far (white keys) the fit puts the outermost named black keys off their places, the worse end.
+
+    One perspective must hold the black keys at both ends: a fit that follows one side only (the
+    other dropped as outliers) leaves the far side's keys a key or more off their names.
+    """
+    if located.backs is None or len(located.labels) < 2 * outer:
+        return 0.0
+    order = np.argsort(located.labels)
+    x = apply_homography(np.linalg.inv(located.plane_to_image), located.backs[order])[:, 0]
+    dx = np.abs(x - (np.asarray(located.labels)[order] + 0.5) * SEMITONE_WIDTH) / WHITE_KEY_WIDTH
+    return float(max(np.median(dx[:outer]), np.median(dx[-outer:])))
+
+
 def black_keys_dark(norm: np.ndarray, keymap: KeyMap) -> float:
     """Share of mapped black keys whose middle looks dark: a map off by half a key fails this."""
     h = np.linalg.inv(keymap.homography)
@@ -292,6 +335,10 @@ def detect_keymap(image: np.ndarray, keys: int | None = None, lowest: int | None
     keymap = build_keymap(to_plane, (w, h), midis, black_key_length=located.black_key_length,
                           partial=numbering.partial, notes=numbering.notes, keyboard_keys=numbering.keyboard_keys,
                           lowest=numbering.lowest, method="auto")
+    drift = end_drift(located)
+    if drift > END_DRIFT:
+        raise KeyboardNotFound(f"keys located but the map drifts off the black keys found at one end "
+                               f"({drift:.1f} white keys): the perspective does not fit the whole keyboard")
     share = black_keys_dark(norm, keymap)
     if share < DARK_SHARE:
         raise KeyboardNotFound(f"keys located but the map does not match the picture: only {share:.0%} of the "

@@ -12,6 +12,7 @@ BRIGHT = 0.6               # locally normalised grey of a white key
 DARK = 0.45                # ... and of what is surely no white key
 COLUMNS = 8                # sample columns across a key
 MIN_SEEN = 0.4             # share of a key's width that must lie in the frame to judge it
+LOOK_AHEAD = 4              # white keys past a dark pair in which keys may resume (a hand spans about four)
 CONTINUITY = 0.55          # a white key is at least this bright against the white key before it
 
 
@@ -118,11 +119,46 @@ def walk(norm: np.ndarray, plane_to_image: np.ndarray, labels: list[int], row_x:
             after = ("unclear" if after.state == "white" and after.grey < CONTINUITY * ref
                      and not _black_beside(grey, plane_to_image, nxt, step, black_length, after.grey) else after.state)
             if last is not None and after != "white":
+                resume, at_border = _keys_resume(norm, plane_to_image, nxt, step, black_length, grey, ref)
+                if resume is not None:
+                    # White keys again further out, before the frame's edge: a hand or a glow over
+                    # these, not the instrument's end (a body does not turn back into keys).
+                    last, midi = resume, resume + step
+                    if at_border:
+                        beyond = "border"
+                        break
+                    continue
                 beyond, end = "body", True
             break
         known = last if last is not None else (min(labels) if step < 0 else max(labels))
         out[side] = Side(last=last, beyond=beyond, end=end, reach=_reach(plane_to_image, norm.shape, known, step))
     return out
+
+
+def _keys_resume(norm, plane_to_image, midi: int, step: int, black_length: float, grey,
+                 ref: float) -> tuple[int | None, bool]:
+    """(outermost white key, whether the frame's edge follows) where keys resume past `midi`, else (None, False).
+
+    Keys resume when two white-key slots follow within LOOK_AHEAD white keys, or one and then the
+    frame's edge; slots between may be unclear (a glow) but not dark once a white one was seen.
+    """
+    whites, border = [], False
+    for _ in range(LOOK_AHEAD):
+        midi += step
+        if is_black(midi):
+            midi += step
+        s = slot(norm, plane_to_image, midi, black_length, grey)
+        if s.state == "dark" and whites:
+            break
+        if s.state == "white" and not (s.grey < CONTINUITY * ref and not _black_beside(
+                grey, plane_to_image, midi, step, black_length, s.grey)):
+            whites.append(midi)
+        if s.seen < 1.0:
+            border = True    # the slot runs off the frame (as in the walk): the keys reach its edge
+            break
+    if len(whites) >= 2 or (whites and border):
+        return whites[-1], border
+    return None, False
 
 
 def _black_beside(grey, plane_to_image, midi: int, step: int, black_length: float, level: float) -> bool:

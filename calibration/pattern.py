@@ -176,6 +176,7 @@ def label_black_keys(t) -> PatternFit | None:
 
 # Semitones from one black key to the next, starting at C#: C#-D#, D#-F#, F#-G#, G#-A#, A#-C#.
 GAPS = (2, 3, 2, 2, 3)
+JOIN_FIT = 0.4          # semitones: one perspective must fit runs joined across a hand this well
 GAP_SLACK = 0.3         # semitones a gap may miss a whole number by
 
 
@@ -255,10 +256,16 @@ def label_by_gaps(t) -> PatternFit | None:
         # The nearest run next: the model is surest close to the keys it was fitted on.
         rest.sort(key=lambda rl: np.min(np.abs(t[ok][:, None] - t[rl[0]][None, :])))
         run, lab = rest.pop(0)
-        s = _to_semitones(model, t[run])
-        k = int(np.round(np.median(s - (lab + 0.5)) / 12.0))
-        resid = s - (lab + 12 * k + 0.5)
-        if np.max(np.abs(resid)) > 1.5 or np.any(np.isin(lab + 12 * k, labels)):
+        # A perspective term fitted on runs broken by a hand is bent by the keys' own unevenness:
+        # far from them a straight row can place the next run better, so both are asked.
+        straight = _fit(labels[ok] + 0.5, t[ok], projective=False)
+        k, resid = min((_place(m, t[run], lab) for m in (model, straight)), key=lambda kr: np.max(np.abs(kr[1])))
+        if np.max(np.abs(resid)) > 1.5:
+            # Far across a hand, a keyboard seen in perspective drifts off any model of the keys on one
+            # side: the octave is the one at which one perspective fits both runs, their spacing too.
+            k = _joint_octave(labels, t, run, lab, k)
+            resid = np.zeros(1) if k is not None else resid
+        if k is None or np.max(np.abs(resid)) > 1.5 or np.any(np.isin(lab + 12 * k, labels)):
             continue  # no octave places this run where it lies: not the same keyboard, or misread
         labels[run] = lab + 12 * k
         ok = labels >= 0
@@ -280,6 +287,38 @@ def label_by_gaps(t) -> PatternFit | None:
     model = (a / (1 + c * shift), (b + a * shift) / (1 + c * shift), c / (1 + c * shift))
     return PatternFit(labels=labels, rms=float(np.sqrt(np.mean(resid ** 2))), inliers=int(ok.sum()),
                       margin=margin, model=model)
+
+
+def _place(model: tuple, t: np.ndarray, lab: np.ndarray) -> tuple[int, np.ndarray]:
+    """(octaves k, residual semitones) where `model` puts a run of black keys named `lab` (+ 12 k)."""
+    s = _to_semitones(model, t)
+    k = int(np.round(np.median(s - (lab + 0.5)) / 12.0))
+    return k, s - (lab + 12 * k + 0.5)
+
+
+def _joint_octave(labels: np.ndarray, t: np.ndarray, run: list[int], lab: np.ndarray, k0: int) -> int | None:
+    """The octave offset near `k0` at which one perspective fits the keys named so far and the run, or None.
+
+    It must fit every key within JOIN_FIT semitones, and clearly better than the next octave.
+    """
+    ok = labels >= 0
+    if ok.sum() + len(run) < 10:
+        return None
+    worst = {}
+    for k in range(k0 - 2, k0 + 3):
+        if np.any(np.isin(lab + 12 * k, labels)):
+            continue
+        s = np.r_[labels[ok], lab + 12 * k] + 0.5
+        tt = np.r_[t[ok], t[run]]
+        model = _fit(s, tt, projective=True)
+        worst[k] = float(np.max(np.abs(_to_semitones(model, tt) - s)))
+    if not worst:
+        return None
+    ranked = sorted(worst, key=worst.get)
+    best = ranked[0]
+    if worst[best] > JOIN_FIT or (len(ranked) > 1 and worst[ranked[1]] < 2 * worst[best]):
+        return None
+    return best
 
 
 def local_support(midis: np.ndarray) -> np.ndarray:

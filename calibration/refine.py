@@ -8,6 +8,8 @@ from pianocam.calibration.keymap import WHITE_KEY_LENGTH, WHITE_KEY_WIDTH, apply
 
 SEARCH = 0.35       # white-key widths either side of where the gap is expected
 CONTRAST = 0.85     # the gap's grey against the keys beside it
+FAINT = 0.92        # ... of a faint gap, kept only where both depths find it in one place
+AGREE = 0.05        # white keys by which the two depths' faint gap may differ
 BACK_GAPS = False   # E|F and B|C gaps at the back too: off, they misled rendered frames
 
 
@@ -27,6 +29,7 @@ def white_gaps(norm: np.ndarray, plane_to_image: np.ndarray, first_white: int, l
         if BACK_GAPS and i % 7 in (2, 6):
             # E|F and B|C have no black key between them: their gap runs the keys' whole length.
             depths += [0.25 * black_length, 0.55 * black_length, 0.8 * black_length]
+        found = []
         for y in depths:
             a, p, b = apply_homography(plane_to_image, [(xb - 1.0, y), (xb, y), (xb + 1.0, y)])
             u = b - a
@@ -44,13 +47,22 @@ def white_gaps(norm: np.ndarray, plane_to_image: np.ndarray, first_white: int, l
             k = int(np.argmin(prof))
             side = min(np.median(prof[:max(1, k - 2)]) if k > 2 else 0.0,
                        np.median(prof[k + 3:]) if k < len(prof) - 3 else 0.0)
-            if k < 2 or k > len(prof) - 3 or side < 0.6 or prof[k] > CONTRAST * side:
+            if k < 2 or k > len(prof) - 3 or side < 0.6 or prof[k] > FAINT * side:
                 continue  # no clear gap: a hand, a glow or the end of the keys
             # Sub-sample position of the minimum from a parabola through its neighbours.
             left, c, r = prof[k - 1], prof[k], prof[k + 1]
             off = 0.5 * (left - r) / (left - 2 * c + r) if (left - 2 * c + r) > 1e-6 else 0.0
-            plane.append((xb, y))
-            image.append(pts[k] + off * 0.5 * u)
+            found.append(((xb, y), pts[k] + off * 0.5 * u, prof[k] <= CONTRAST * side, px_per_mm))
+        if len(found) == 2 and not (found[0][2] and found[1][2]):
+            # A faint gap counts where it runs along the keys: found at both depths, in one place.
+            x0, x1 = (apply_homography(np.linalg.inv(plane_to_image), [f[1]])[0][0] for f in found)
+            if abs(x0 - x1) > AGREE * WHITE_KEY_WIDTH:
+                found = [f for f in found if f[2]]
+        else:
+            found = [f for f in found if f[2]]
+        for p_plane, p_image, _, _ in found:
+            plane.append(p_plane)
+            image.append(p_image)
     return plane, image
 
 
