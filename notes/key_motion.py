@@ -1,4 +1,4 @@
-"""Each key's brightness in the black-key band, the part of the keyboard the hand leaves uncovered, steadied against a hand-held camera's drift.
+"""Each key's brightness in the black-key band, steadied against a hand-held camera's drift.
 
 A key going down changes how its strip between and beside the black keys catches the light (the
 key's top tilts, the neighbouring black key's side shows); seen from the player's side that band
@@ -13,8 +13,11 @@ import cv2
 import numpy as np
 
 from pianocam.calibration.keymap import KeyMap, key_span
+from pianocam.hands.tracker import Hands
+from pianocam.notes.vision import _distance_to_bones
 
 BAND_MARGIN = 8.0       # mm kept clear of the key's ends in the band (the fallboard's shadow, the black fronts)
+MIN_SAMPLES = 3
 ECC_SCALE = 0.5         # registration on a half-size band: drift is tens of pixels, sub-pixel is not needed
 ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
 
@@ -31,18 +34,22 @@ class KeyBandLevels:
     """Per frame, the mean grey level of each mapped key's band points, the frame first registered
     to the first frame seen on the band's rows."""
 
-    def __init__(self, keymap: KeyMap):
+    def __init__(self, keymap: KeyMap, cover: float = 0.0):
         self.keymap = keymap
         width, height = keymap.image_size
-        self.midis, points = [], []
+        self.midis, points, plane = [], [], []
+        self.cover = cover
         for midi in keymap.midis:
             image = keymap.to_image(band_points(keymap, midi))
             if np.all((image[:, 0] >= 0) & (image[:, 0] < width - 1) & (image[:, 1] >= 0) & (image[:, 1] < height - 1)):
                 self.midis.append(midi)
                 points.append(image)
+                plane.append(band_points(keymap, midi))
         self._points = np.array(points, np.float32)           # (keys, samples, 2) image px
         rows = self._points[..., 1] if points else np.zeros((1, 1))
         self._rows = (max(0, int(rows.min()) - 30), min(height, int(rows.max()) + 30))
+        self._plane = np.vstack(plane) if plane else np.zeros((0, 2))
+        self._first: np.ndarray | None = None
         self._reference: np.ndarray | None = None
         self._warp = np.eye(2, 3, dtype=np.float32)
 
@@ -51,8 +58,9 @@ class KeyBandLevels:
         band = grey[self._rows[0]:self._rows[1]].astype(np.float32)
         return grey.astype(np.float32), cv2.resize(band, None, fx=ECC_SCALE, fy=ECC_SCALE, interpolation=cv2.INTER_AREA)
 
-    def update(self, image: np.ndarray) -> np.ndarray:
-        """The keys' levels in this frame, in the order of `midis`."""
+    def update(self, image: np.ndarray, hands: Hands | None = None) -> np.ndarray:
+        """The keys' levels in this frame, in the order of `midis`: each sample against its own first
+        level, the median over the samples no finger covers (NaN where fewer than MIN_SAMPLES are clear)."""
         grey, band = self._band(image)
         if self._reference is None:
             self._reference = band
@@ -67,7 +75,20 @@ class KeyBandLevels:
         shifted = self._points + self._warp[:, 2] / ECC_SCALE
         flat = shifted.reshape(-1, 2)
         levels = cv2.remap(grey, flat[:, 0:1].copy(), flat[:, 1:2].copy(), cv2.INTER_LINEAR)
-        return levels.reshape(self._points.shape[:2]).mean(axis=1)
+        levels = levels.reshape(self._points.shape[:2])
+        if self._first is None:
+            self._first = np.maximum(levels, 1.0)
+        ratio = levels / self._first * 100.0   # grey levels of a 100-bright sample
+        if hands is None or not hands.hands or self.cover <= 0:
+            return ratio.mean(axis=1)
+        covered = np.zeros(self._plane.shape[0], bool)
+        for hand in hands.hands:
+            covered |= _distance_to_bones(self._plane, self.keymap.to_plane(hand.landmarks[:, :2])) < self.cover
+        covered = covered.reshape(ratio.shape)
+        clear = np.where(covered, np.nan, ratio)
+        enough = (~covered).sum(axis=1) >= MIN_SAMPLES
+        with np.errstate(all="ignore"):
+            return np.where(enough, np.nanmedian(clear, axis=1), np.nan)
 
     @property
     def drift(self) -> np.ndarray:
