@@ -23,6 +23,7 @@ KEY_WINDOW = 2         # frames either side of a fingertip's rise in which its k
 KEY_WEIGHT = 1.0       # a key-band z-score counts this much beside the fingertip's rise z-score
 PRESS_SCORE = 5.0      # rise z + weight x key z above this is a press
 KEY_CAP = 10.0         # a key's z-score counts up to this: a rendered key's spread is near zero, so any change is huge
+RISE_NOISE = 1.0       # mm: a finger's spread is taken as at least this (MediaPipe's jitter on a still hand)
 LEVEL_NOISE = 1.0      # grey levels: a key's spread is taken as at least this (8-bit video's own noise)
 PRESS_SHARE = 0.7      # a key counts where its fingertip scores this share of the frame's best (chords)
 PRESS_NMS = 5          # frames: one press per key within this many frames either side (its best frame)
@@ -65,7 +66,7 @@ def finger_rise_z(plane: np.ndarray, lag: int = RISE_FRAMES) -> np.ndarray:
     reach = plane[:, TIPS, 1] - plane[:, KNUCKLES, 1]
     rise = np.full_like(reach, np.nan)
     rise[lag:] = reach[lag:] - reach[:-lag]
-    return np.nan_to_num(robust_z(rise))
+    return np.nan_to_num(robust_z(rise, floor=RISE_NOISE))
 
 
 def median_filtered(plane: np.ndarray, frames: int = MEDIAN_FRAMES) -> np.ndarray:
