@@ -318,7 +318,9 @@ def main() -> None:
             print(f"{name:32} {s['right']:>6}/{s['notes']:<5} {live_cell:>12} "
                   f"{heard_cell:>12} {s['hand']:>3}/{s['notes']}")
         viewed = tracked(clip, args.detection, follow=keymap)   # as `pianocam fingering --vision` tracks
-        vision_rows.append((clip.name, vision_truths(clip, heard, entry["notes"]), vision_notes(clip, viewed, keymap)))
+        # A soundtrack is a reference only where the labels say the clip's sound has the piano in it.
+        reference = heard if entry.get("audio_onset_method") else []
+        vision_rows.append((clip.name, vision_truths(clip, reference, entry["notes"]), vision_notes(clip, viewed, keymap)))
     rendered = rendered_figures(args.scenes, rules, args.detection, model) if args.scenes else {}
     print("\nall real clips (labels' notes, offline) beside the rendered scenes (MIDI, offline)")
     print(f"{'rule':32} {'real right':>14} {'real hand':>10} {'rendered right':>16}")
