@@ -138,11 +138,10 @@ class PressFinder:
     then finds the presses over the whole recording (find_presses: the clip's own statistics set each
     finger's and key's scale, so it decides at the end, as offline decoding does)."""
 
-    def __init__(self, keymap: KeyMap, cover: float = 0.0, follow_drift: bool = True):
+    def __init__(self, keymap: KeyMap, cover: float = 0.0):
         from pianocam.notes.key_motion import KeyBandLevels
 
         self.keymap = keymap
-        self.follow_drift = follow_drift
         self._band = KeyBandLevels(keymap, cover)
         self._times: list[float] = []
         self._levels: list[np.ndarray] = []
@@ -151,9 +150,7 @@ class PressFinder:
     def update(self, image: np.ndarray, hands: Hands, t: float) -> None:
         self._times.append(t)
         self._levels.append(self._band.update(image, hands))
-        # The key map was fitted to the first frame: a landmark seen after the camera drifted is moved back first.
-        steady = self._band.drift if self.follow_drift else np.zeros(2)
-        self._hands.append({h.side: self.keymap.to_plane(h.landmarks[:, :2] - steady) for h in hands.hands})
+        self._hands.append({h.side: self.keymap.to_plane(h.landmarks[:, :2]) for h in hands.hands})
 
     def notes(self) -> list[NoteEvent]:
         sides = sorted({side for frame in self._hands for side in frame})
