@@ -17,9 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
                                        "mkv): notes transcribed with basic-pitch")
     notes.add_argument("--vision", nargs="?", const="motion", choices=("motion", "strokes", "keys", "both"),
                        help="no MIDI, no sound: notes from the camera alone: fingertip strokes and key motion in the "
-                            "black-key band together (motion, the default: real close-up F1 VISION_REAL), fingertips "
-                            "seen striking alone (strokes: real 0.75), keys seen darkening (keys: rendered F1 0.96, "
-                            "real 0.10), or strokes and keys (both); benchmarks/fingering_real.py")
+                            "black-key band together (motion, the default: real close-up F1 0.79, held-out partial "
+                            "clip 0.20), fingertips seen striking alone (strokes: close-up 0.75), keys seen darkening "
+                            "(keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
+                            "benchmarks/fingering_real.py")
     parser.epilog = ("With no --midi, --audio or --vision the notes come from the video's own soundtrack, "
                      "when it has one. Which note source was used is said on stderr.")
     parser.add_argument("--keymap", help="keymap.json from `pianocam calibrate`; default: calibrate from the first frames")
