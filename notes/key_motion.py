@@ -31,8 +31,10 @@ def band_points(keymap: KeyMap, midi: int) -> np.ndarray:
 
 
 class KeyBandLevels:
-    """Per frame, the mean grey level of each mapped key's band points, the frame first registered
-    to the first frame seen on the band's rows."""
+    """Per frame, the level of each mapped key's band points, the frame first registered to the first
+    frame seen on the band's rows. `cover` (mm): leave out points this close to a finger's bones; off
+    by default, since on the real close-up the fingertip moving over its key is itself the signal
+    (F1 0.79 -> 0.50 at 20 mm; rendered seeds 101-102 0.28 -> 0.84: README)."""
 
     def __init__(self, keymap: KeyMap, cover: float = 0.0):
         self.keymap = keymap
