@@ -11,8 +11,11 @@ cannot calibrate, from a key map marked by eye in tests/fingering/keymaps/. Note
 Each evidence rule (fingering/evidence.py: EvidenceRule) is scored on every real clip and on
 the rendered benchmark scenes of benchmarks/fingering.py (offline, MIDI notes; scenes and tracked
 hands cached by that benchmark), so a cue is kept only if it helps on real footage.
-Then vision-only notes (no MIDI, no sound) against the soundtrack's notes (real) and the truth (rendered):
-precision, recall, F1 per detector (keys darkening, fingertip strokes, both).
+Then vision-only notes (no MIDI, no sound), hands tracked as `pianocam fingering --vision` tracks them,
+against the soundtrack's notes where the clip's sound is the piano, the labels' notes, the partial clip's
+second labelling (tests/fingering/partial_clip_second.json, held out: no vision parameter was set on it),
+and the truth (rendered): precision, recall, F1 per detector (keys darkening, fingertip strokes, both,
+strokes + key motion).
 Usage: .venv/bin/python benchmarks/fingering_real.py [--data ../shared/data] [--scenes 10] [--rules all]
        [--detection 0.2] [--vision-scenes 0]
 """
