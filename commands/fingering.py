@@ -15,10 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     notes.add_argument("--midi", help="the performance's MIDI file (note timing from it)")
     notes.add_argument("--audio", help="the performance's audio (wav, flac, mp3, or a video's sound: mp4, mov, "
                                        "mkv): notes transcribed with basic-pitch")
-    notes.add_argument("--vision", nargs="?", const="strokes", choices=("strokes", "keys", "both"),
-                       help="no MIDI, no sound: notes from the camera alone: fingertips seen striking (strokes, the "
-                            "default: real footage F1 0.75), keys seen darkening (keys: rendered F1 0.96, real 0.10), "
-                            "or both (benchmarks/fingering_real.py)")
+    notes.add_argument("--vision", nargs="?", const="motion", choices=("motion", "strokes", "keys", "both"),
+                       help="no MIDI, no sound: notes from the camera alone: fingertip strokes and key motion in the "
+                            "black-key band together (motion, the default: real close-up F1 0.79, held-out partial "
+                            "clip 0.20), fingertips seen striking alone (strokes: close-up 0.75), keys seen darkening "
+                            "(keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
+                            "benchmarks/fingering_real.py")
     parser.epilog = ("With no --midi, --audio or --vision the notes come from the video's own soundtrack, "
                      "when it has one. Which note source was used is said on stderr.")
     parser.add_argument("--keymap", help="keymap.json from `pianocam calibrate`; default: calibrate from the first frames")
@@ -149,12 +151,14 @@ def run(args) -> int:
         return 2
     pacer = FramePacer(args.fps)
     frames = []
-    strokes = keys = None
+    strokes = keys = presses = None
     if kind == "vision":
+        from pianocam.notes.presses import PressFinder
         from pianocam.notes.strokes import StrokeDetector
         from pianocam.notes.vision import KeyPressDetector
         strokes = StrokeDetector(keymap) if args.vision in ("strokes", "both") else None
         keys = KeyPressDetector(keymap) if args.vision in ("keys", "both") else None
+        presses = PressFinder(keymap) if args.vision == "motion" else None
     seen = {"strokes": [], "keys": []}
     with VideoFileSource(args.video, realtime=False) as source, \
             HandTracker(model_complexity=args.complexity, min_detection_confidence=args.min_detection) as tracker:
@@ -167,9 +171,11 @@ def run(args) -> int:
                 seen["strokes"] += strokes.update(frames[-1], frame.t)
             if keys is not None:
                 seen["keys"] += keys.update(frame.image, frames[-1], frame.t)
+            if presses is not None:
+                presses.update(frame.image, frames[-1], frame.t)
     if kind == "vision":
         from pianocam.notes.strokes import merge_notes
-        notes = merge_notes(seen["strokes"], seen["keys"])
+        notes = presses.notes() if presses is not None else merge_notes(seen["strokes"], seen["keys"])
     how = f" ({args.vision})" if kind == "vision" else ""
     print(f"pianocam fingering: notes from {SOURCE_WORDS[kind]} {path}{how}: {len(notes)} notes", file=sys.stderr)
     # Vision notes take their pitch from this very map, so they cannot number it.

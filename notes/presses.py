@@ -1,0 +1,160 @@
+"""Vision-only notes from strokes and key motion together: a fingertip rising into a key, and that key's band moving.
+
+Each cue alone is weak on real footage (the real Ode to Joy close-up: fingertip strokes F1 0.75, its
+keys' band motion alone ~0.6), but a pressing finger shows both at once while a neighbour lifting shows
+only the first and a hand's shadow only the second. Both are scored in units of the clip's own spread
+(a thumb's rise against the thumb's noise, a key's change against that key's), so no pixel or
+millimetre threshold carries over from one camera to another.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pianocam.calibration.keymap import KeyMap
+from pianocam.hands.tracker import Hands
+from pianocam.notes import NoteEvent
+from pianocam.notes.strokes import CONFIDENCE, KNUCKLES, LEAD_S, PAD_SHARE, PADS, REFRACTORY_S, RISE_FRAMES, TIPS, StrokeDetector
+
+# Set on the rendered benchmark scenes and the real Ode to Joy close-up
+# (benchmarks/fingering_real.py; the partial-keyboard clip is held out).
+MEDIAN_FRAMES = 3      # a single-frame tracker jump (the close-up has four, all fingers 15 mm at once) is no stroke
+REST_FRAMES = 30       # a key's resting level: the median of its last second
+KEY_WINDOW = 2         # frames either side of a fingertip's rise in which its key's band may move
+KEY_WEIGHT = 1.0       # a key-band z-score counts this much beside the fingertip's rise z-score
+PRESS_SCORE = 5.0      # rise z + weight x key z above this is a press
+KEY_CAP = 10.0         # a key's z-score counts up to this: a rendered key's spread is near zero, so any change is huge
+RISE_NOISE = 1.0       # mm: a finger's spread is taken as at least this (MediaPipe's jitter on a still hand)
+LEVEL_NOISE = 1.0      # grey levels: a key's spread is taken as at least this (8-bit video's own noise)
+PRESS_SHARE = 0.7      # a key counts where its fingertip scores this share of the frame's best (chords)
+PRESS_NMS = 5          # frames: one press per key within this many frames either side (its best frame)
+
+
+def robust_z(values: np.ndarray, axis: int = 0, floor: float = 1e-6) -> np.ndarray:
+    """Values over their own median absolute deviation (x 1.4826, a standard deviation for normal noise),
+    the spread taken as at least `floor`."""
+    centre = np.nanmedian(values, axis=axis, keepdims=True)
+    spread = np.nanmedian(np.abs(values - centre), axis=axis, keepdims=True) * 1.4826
+    return values / np.maximum(spread, floor)
+
+
+def key_motion_z(levels: np.ndarray, lag: int = RISE_FRAMES, rest_frames: int = REST_FRAMES) -> np.ndarray:
+    """(frames, keys) z-score of each key's band level changing over `lag` frames, counted only where the
+    change takes the key away from its resting level (a press; the release coming back is no new note)."""
+    levels = forward_filled(levels)
+    change = np.full_like(levels, np.nan)
+    change[lag:] = levels[lag:] - levels[:-lag]
+    rest = np.array([np.nanmedian(levels[max(0, i - rest_frames):i + 1], axis=0) for i in range(len(levels))])
+    before = np.vstack([levels[:lag], levels[:-lag]]) if len(levels) > lag else levels
+    away = np.abs(levels - rest) > np.abs(before - rest)
+    return np.minimum(np.nan_to_num(np.abs(robust_z(change, floor=LEVEL_NOISE))), KEY_CAP) * away
+
+
+def forward_filled(values: np.ndarray) -> np.ndarray:
+    """(frames, columns) with each NaN replaced by the column's last value seen (a key hidden for a while
+    keeps the level it had when last seen)."""
+    out = values.copy()
+    for i in range(1, len(out)):
+        gap = np.isnan(out[i])
+        out[i, gap] = out[i - 1, gap]
+    return out
+
+
+def finger_rise_z(plane: np.ndarray, lag: int = RISE_FRAMES) -> np.ndarray:
+    """(frames, 5) z-score of each fingertip's rise along the keys relative to its knuckle over `lag`
+    frames, in units of that finger's own spread over the clip (a thumb moves less than a middle finger).
+    plane: (frames, 21, 2) landmarks on the keyboard plane, NaN where the hand was not seen."""
+    reach = plane[:, TIPS, 1] - plane[:, KNUCKLES, 1]
+    rise = np.full_like(reach, np.nan)
+    rise[lag:] = reach[lag:] - reach[:-lag]
+    return np.nan_to_num(robust_z(rise, floor=RISE_NOISE))
+
+
+def median_filtered(plane: np.ndarray, frames: int = MEDIAN_FRAMES) -> np.ndarray:
+    """Each landmark's running median over `frames` frames (centred; the ends kept)."""
+    half = frames // 2
+    out = plane.copy()
+    if len(plane) > 2 * half:
+        stack = np.stack([plane[i:len(plane) - 2 * half + i] for i in range(frames)])
+        out[half:len(plane) - half] = np.median(stack, axis=0)
+    return out
+
+
+def find_presses(times: np.ndarray, planes: dict[str, np.ndarray], levels: np.ndarray, key_midis: list[int],
+                 keymap: KeyMap, weight: float = KEY_WEIGHT, threshold: float = PRESS_SCORE,
+                 share: float = PRESS_SHARE) -> list[NoteEvent]:
+    """Notes from a whole recording: per frame, each fingertip scores its rise plus the motion of the key
+    under its pad; a key whose fingertip scores above `threshold`, at least `share` of that frame's best,
+    was pressed where that is the key's best moment within PRESS_NMS frames. planes: per hand side,
+    (frames, 21, 2) plane landmarks (NaN where unseen); levels: (frames, keys) band levels of `key_midis` (KeyBandLevels)."""
+    n = len(times)
+    column = {m: i for i, m in enumerate(key_midis)}
+    keys_z = key_motion_z(levels) if levels.size else np.zeros((n, 0))
+    under = StrokeDetector(keymap)
+    scores, keys = [], []
+    for plane in planes.values():
+        plane = median_filtered(plane)
+        rise = np.maximum(finger_rise_z(plane), 0.0)
+        key = np.full((n, 5), -1)
+        score = np.zeros((n, 5))
+        for i in range(n):
+            if np.isnan(plane[i, 0, 0]):
+                continue
+            for f in range(5):
+                tip, joint = plane[i, TIPS[f]], plane[i, PADS[f]]
+                midi = under.key_under(tip + PAD_SHARE * (joint - tip))
+                if midi is None:
+                    continue
+                key[i, f] = midi
+                moved = keys_z[max(0, i - KEY_WINDOW):i + KEY_WINDOW + 1, column[midi]].max() if midi in column else 0.0
+                score[i, f] = rise[i, f] + weight * moved
+        scores.append(score)
+        keys.append(key)
+    if not scores:
+        return []
+    score, key = np.hstack(scores), np.hstack(keys)
+    # Each key's strongest fingertip per frame, then that key's peaks (non-maximum suppression in time).
+    key_score = {}
+    for midi in np.unique(key[key >= 0]):
+        key_score[int(midi)] = np.where(key == midi, score, 0.0).max(axis=1)
+    frame_best = score.max(axis=1)
+    notes = []
+    for midi, series in key_score.items():
+        last = -1.0
+        for i in np.flatnonzero(series >= threshold):
+            lo, hi = max(0, i - PRESS_NMS), min(n, i + PRESS_NMS + 1)
+            if series[i] < series[lo:hi].max():
+                continue  # a stronger moment of this key close by: that one is the press
+            if series[i] < share * frame_best[i]:
+                continue  # another finger's stroke dominates this frame: this one moved with it
+            if times[i] - last < REFRACTORY_S:
+                continue
+            last = times[i]
+            notes.append(NoteEvent(midi, float(times[i]) + LEAD_S, None, 64, "vision", CONFIDENCE))
+    return sorted(notes, key=lambda note: (note.onset, note.pitch))
+
+
+class PressFinder:
+    """Collects, frame by frame, the hands on the keyboard plane and the keys' band levels; `notes()`
+    then finds the presses over the whole recording (find_presses: the clip's own statistics set each
+    finger's and key's scale, so it decides at the end, as offline decoding does)."""
+
+    def __init__(self, keymap: KeyMap, cover: float = 0.0):
+        from pianocam.notes.key_motion import KeyBandLevels
+
+        self.keymap = keymap
+        self._band = KeyBandLevels(keymap, cover)
+        self._times: list[float] = []
+        self._levels: list[np.ndarray] = []
+        self._hands: list[dict[str, np.ndarray]] = []
+
+    def update(self, image: np.ndarray, hands: Hands, t: float) -> None:
+        self._times.append(t)
+        self._levels.append(self._band.update(image, hands))
+        self._hands.append({h.side: self.keymap.to_plane(h.landmarks[:, :2]) for h in hands.hands})
+
+    def notes(self) -> list[NoteEvent]:
+        sides = sorted({side for frame in self._hands for side in frame})
+        planes = {side: np.array([frame.get(side, np.full((21, 2), np.nan)) for frame in self._hands])
+                  for side in sides}
+        levels = np.array(self._levels) if self._levels else np.zeros((0, 0))
+        return find_presses(np.array(self._times), planes, levels, self._band.midis, self.keymap)
