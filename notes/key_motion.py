@@ -14,7 +14,7 @@ import numpy as np
 
 from pianocam.calibration.keymap import KeyMap, key_span
 from pianocam.hands.tracker import Hands
-from pianocam.notes.vision import _distance_to_bones
+from pianocam.notes.vision import distance_to_bones
 
 BAND_MARGIN = 8.0       # mm kept clear of the key's ends in the band (the fallboard's shadow, the black fronts)
 MIN_SAMPLES = 3
@@ -85,7 +85,7 @@ class KeyBandLevels:
             return ratio.mean(axis=1)
         covered = np.zeros(self._plane.shape[0], bool)
         for hand in hands.hands:
-            covered |= _distance_to_bones(self._plane, self.keymap.to_plane(hand.landmarks[:, :2])) < self.cover
+            covered |= distance_to_bones(self._plane, self.keymap.to_plane(hand.landmarks[:, :2])) < self.cover
         covered = covered.reshape(ratio.shape)
         clear = np.where(covered, np.nan, ratio)
         enough = (~covered).sum(axis=1) >= MIN_SAMPLES

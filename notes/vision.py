@@ -38,7 +38,7 @@ def _sample_plane(keymap: KeyMap, midi: int) -> np.ndarray:
     return np.array(back + front)
 
 
-def _distance_to_bones(points: np.ndarray, joints: np.ndarray) -> np.ndarray:
+def distance_to_bones(points: np.ndarray, joints: np.ndarray) -> np.ndarray:
     """Distance of each point to the nearest bone of one hand (all in plane mm)."""
     a = joints[[b[0] for b in BONES]]
     b = joints[[b[1] for b in BONES]]
@@ -81,7 +81,7 @@ class KeyPressDetector:
         tips = np.zeros((0, 2))
         for hand in hands.hands:
             joints = self.keymap.to_plane(hand.landmarks[:, :2])
-            covered |= _distance_to_bones(self._plane, joints) < FINGER_HALF_WIDTH
+            covered |= distance_to_bones(self._plane, joints) < FINGER_HALF_WIDTH
             tips = np.vstack([tips, joints[list(FINGERTIPS.values())]])
         reference = np.where(np.isnan(self._reference), level, self._reference)
         ratio = level / np.maximum(reference, 1.0)
