@@ -129,7 +129,9 @@ def export_model(args, keys: list[str]) -> dict:
     model.eval()
 
     calibration, calibration_source = _calibration(args, spec, keys)
-    if labelled is not None:
+    if getattr(args, "validation", None) is not None:   # a trainer's held-out inputs, labels and what they are
+        validation, labels, validation_source = args.validation
+    elif labelled is not None:
         validation, labels, validation_source = labelled[0], labelled[1], f"labelled data {args.data} (training data)"
     else:
         validation = spec.representative(args.val_count, args.seed + 1000, args)
