@@ -152,7 +152,9 @@ def export_model(args, keys: list[str]) -> dict:
         parity = measure(json_path, validation, reference, spec.outputs, labels, thresholds[fmt.precision])
         parity["inputs"] = validation_source
         manifest["parity"] = parity
-        manifest["measured"] = {"median_ms_1_thread": round(median_latency_ms(json_path, validation), 3),
+        runs = getattr(args, "latency_runs", 30)   # a trainer's large network: fewer timed runs
+        manifest["measured"] = {"median_ms_1_thread": round(median_latency_ms(json_path, validation, runs=runs), 3),
+                                "runs": runs,
                                 "machine": manifests.machine()}
         json_path = manifests.write(manifest, path)
         artifacts.append({"format": key, "artifact": path.name, "manifest": json_path.name, "bytes": manifest["bytes"],

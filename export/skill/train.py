@@ -23,7 +23,9 @@ from pianocam.export.skill import layout, media
 
 logger = logging.getLogger(__name__)
 
-MIN_SAMPLES = 32   # the export stage's least calibration (and our parity) sample count
+CALIBRATION = 32   # samples: the export stage's least for int8 calibration
+PARITY = 16        # held-out samples at least for the parity check (test samples, topped up with windows)
+LATENCY_RUNS = 10
 
 
 class Videos:
@@ -162,21 +164,23 @@ def run_training(args) -> int:
     metrics = {"held_out": held_out, "rendered": "rendered" in what.lower(),
                "note": "per-sample player-level accuracy on the test pickle's videos, none seen in training; "
                        f"data: {what}"}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / "pisa.torch.pt"   # the trained weights: for re-export and for checking the artifacts
+    torch.save(model.state_dict(), weights)
     with tempfile.TemporaryDirectory() as tmp:
-        weights = Path(tmp) / "weights.pt"
-        torch.save(model.state_dict(), weights)
         calib = Path(tmp) / "calib"
         calib.mkdir()
-        c_inputs, _ = windows(videos, train_table, MIN_SAMPLES, clips, args.seed)
+        c_inputs, _ = windows(videos, train_table, CALIBRATION, clips, args.seed)
         np.savez(calib / "calib.npz", **c_inputs)
         # Parity on held-out inputs: the test samples, topped up with windows of the test videos.
         p_inputs, p_labels = x_test, y_test
-        if len(y_test) < MIN_SAMPLES:
-            extra, extra_labels = windows(videos, test_table, MIN_SAMPLES - len(y_test), clips, args.seed + 1)
+        if len(y_test) < PARITY:
+            extra, extra_labels = windows(videos, test_table, PARITY - len(y_test), clips, args.seed + 1)
             p_inputs = {k: np.concatenate([x_test[k], extra[k]]) for k in x_test}
             p_labels = np.concatenate([y_test, extra_labels])
-        export_args = Namespace(model="pisa", formats="onnx", int8=True, calib=str(calib), calib_count=MIN_SAMPLES,
-                                val_count=MIN_SAMPLES, prune=None, data=None, epochs=0, parity=args.parity,
+        export_args = Namespace(model="pisa", formats="onnx", int8=True, calib=str(calib), calib_count=CALIBRATION,
+                                val_count=PARITY, latency_runs=LATENCY_RUNS, prune=None, data=None, epochs=0, parity=args.parity,
                                 out=args.out, seed=args.seed, version=args.version, source=None, width=args.width,
                                 clips=clips, weights=str(weights), training=training, metrics=metrics,
                                 validation=(p_inputs, p_labels, f"{len(p_labels)} held-out inputs: the test "
