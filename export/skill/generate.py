@@ -55,12 +55,14 @@ def plan(videos: int, levels: list[int], seed: int) -> list[dict]:
 def render(take: dict, out: Path, passage: int | None) -> Path:
     """The take rendered into a scratch folder (video.mp4, audio.wav, truth.json)."""
     pianocam = str(Path(sys.executable).with_name("pianocam"))
-    cmd = [pianocam, "render", "--exercise", take["exercise"], "--hands", "right", "--keys", "49",
+    cmd = [pianocam, "render", "--exercise", take["exercise"], "--hands", "right", "--keys", "61",
            "--width", str(WIDTH), "--height", str(HEIGHT), "--fps", str(FPS), "--seed", str(take["scene_seed"]),
            "--lighting", take["lighting"], "--tempo", str(take["tempo"]), "--wrong-notes", str(take["wrong_notes"]),
            "--finger-changes", str(take["finger_changes"]), "--timing-jitter", str(take["timing_jitter_ms"]),
            "--out", str(out)] + (["--passage", str(passage)] if passage else [])
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    run = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if run.returncode:
+        raise RuntimeError(f"video {take['video']}: {run.stderr.strip().splitlines()[-1]}")
     if not (out / "audio.wav").is_file():
         raise RuntimeError("pianocam render wrote no audio.wav: fluidsynth and a soundfont are needed")
     return out
@@ -134,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(v) for v in args.levels.split(",")]
     if not all(1 <= v <= 10 for v in levels):
         parser.error("--levels: player levels are 1-10")
-    m = generate(args.out, args.videos, levels, args.clips, args.seed, args.passage)
+    try:
+        m = generate(args.out, args.videos, levels, args.clips, args.seed, args.passage)
+    except (ValueError, RuntimeError) as err:
+        print(f"pianocam.export.skill.generate: {err}", file=sys.stderr)
+        return 2
     parts = {p: sum(t["part"] == p for t in m["videos"]) for p in ("train", "test")}
     print(f"{args.out}: {len(m['videos'])} videos ({parts['train']} train, {parts['test']} test), "
           f"{sum(t['frames'] for t in m['videos'])} frames; {STAND_IN}")
