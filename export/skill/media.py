@@ -6,7 +6,8 @@ mel spectrogram as librosa's defaults make it (hann window, centred with zero pa
 Slaney mel filters; n_fft 2048, hop 512, 128 mels, 20-8300 Hz), power_to_db (top_db 80), standardised,
 stretched to 0-255 as uint8, resized to 224×224 (bilinear), then / 255 and (x - 0.5) / 0.5. The mel is
 written out here, in numpy, because librosa brings numba and a dozen packages into the export
-environment and took 14-150 s to its first spectrogram on this box.
+environment and took 14-150 s to its first spectrogram on this box. Checked once against librosa 0.11.0
+(a rendered take's WAV, four clips): filters within 4e-9, dB within 1e-4.
 """
 from __future__ import annotations
 
