@@ -27,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", default="1", help="finger-action, skill: model version in the manifests (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed for folds, initial weights and augmentation (default 0)")
     p.add_argument("--variants", metavar="A,B", help="only these variants (default: all; see the report)")
-    p.add_argument("--epochs", type=int, help="override every variant's epochs (quick checks only)")
+    p.add_argument("--epochs", type=int, help="technique: override every variant's epochs (quick checks only); "
+                   "finger-action: epochs (default 6); skill: epochs (default 10)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the models are tiny)")
     p.add_argument("--scheme", choices=("unidist", "consecutive"), default="unidist",
                    help="skill: PISA's sampling scheme, whose pickles are read (default unidist)")
