@@ -128,7 +128,7 @@ def _stand_in(root: Path) -> str:
     manifest = root / "MANIFEST.json"
     if manifest.is_file():
         return json.loads(manifest.read_text()).get("what", "")
-    return "not made by pianocam.export.skill.generate: say what it is"
+    return "no MANIFEST.json: taken to be PISA's release (not made by pianocam.export.skill.generate)"
 
 
 def run_training(args) -> int:
