@@ -187,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --exercise: play N notes with another finger than written")
     p.add_argument("--wrong-notes", type=int, default=0, metavar="N",
                    help="with --exercise: play N notes a semitone off")
+    p.add_argument("--timing-jitter", type=float, default=0.0, metavar="MS",
+                   help="with --exercise: move each onset by a normal draw of this standard deviation (ms)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("config", help="check a config file, or describe every key",

@@ -15,7 +15,8 @@ def run(args) -> int:
     try:
         score = resolve(args.exercise, args.score, hands, args.passage)
         written = render_exercise(score, args.out, tempo=args.tempo, finger_changes=args.finger_changes,
-                                  wrong_notes=args.wrong_notes, seed=args.seed, keys=args.keys,
+                                  wrong_notes=args.wrong_notes, seed=args.seed,
+                                  timing_jitter_ms=args.timing_jitter, keys=args.keys,
                                   audio=not args.no_audio, width=args.width, height=args.height, fps=args.fps,
                                   tilt=args.tilt, rotate=args.rotate, distance=args.distance,
                                   lighting=args.lighting, noise=args.noise)

@@ -129,7 +129,9 @@ def export_model(args, keys: list[str]) -> dict:
     model.eval()
 
     calibration, calibration_source = _calibration(args, spec, keys)
-    if labelled is not None:
+    if getattr(args, "validation", None) is not None:   # a trainer's held-out inputs, labels and what they are
+        validation, labels, validation_source = args.validation
+    elif labelled is not None:
         validation, labels, validation_source = labelled[0], labelled[1], f"labelled data {args.data} (training data)"
     else:
         validation = spec.representative(args.val_count, args.seed + 1000, args)
@@ -150,7 +152,9 @@ def export_model(args, keys: list[str]) -> dict:
         parity = measure(json_path, validation, reference, spec.outputs, labels, thresholds[fmt.precision])
         parity["inputs"] = validation_source
         manifest["parity"] = parity
-        manifest["measured"] = {"median_ms_1_thread": round(median_latency_ms(json_path, validation), 3),
+        runs = getattr(args, "latency_runs", 30)   # a trainer's large network: fewer timed runs
+        manifest["measured"] = {"median_ms_1_thread": round(median_latency_ms(json_path, validation, runs=runs), 3),
+                                "runs": runs,
                                 "machine": manifests.machine()}
         json_path = manifests.write(manifest, path)
         artifacts.append({"format": key, "artifact": path.name, "manifest": json_path.name, "bytes": manifest["bytes"],

@@ -1,4 +1,4 @@
-"""Train and evaluate seed 000's technique models with video-grouped cross-validation; export the chosen one."""
+"""`pianocam train`: seed 000's technique models, seed 003's finger-action network, seed 004's PISA skill network."""
 from __future__ import annotations
 
 import argparse
@@ -10,24 +10,32 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-MODELS = ("technique", "finger-action")
+MODELS = ("technique", "finger-action", "skill")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", choices=MODELS, help="which model to train")
     p.add_argument("--data", required=True, metavar="DIR", help="technique: folder with kps_adv_holdout.csv and "
-                   "kps_beg_holdout.csv; finger-action: the folder `pianocam collect` wrote")
+                   "kps_beg_holdout.csv; finger-action: the folder `pianocam collect` wrote; skill: a folder in PISA's "
+                   "release layout (Annotations/Annotations_Ready2Use/*.pkl, videos/<id>/*.jpg, audios/<id>.wav)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--report", default="report.json", metavar="FILE", help="where the metrics go (default report.json)")
     p.add_argument("--out", metavar="DIR", help="where the chosen model's files and manifests go "
-                   "(default models/technique, models/finger_action)")
+                   "(default models/technique, models/finger_action, models/skill)")
     p.add_argument("--holdout", metavar="A,B", help="finger-action: recordings (collect --group) held out of "
                    "training and scored (default: the last two rendered scenes)")
-    p.add_argument("--version", default="1", help="finger-action: model version in the manifests (default 1)")
+    p.add_argument("--version", default="1", help="finger-action, skill: model version in the manifests (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed for folds, initial weights and augmentation (default 0)")
     p.add_argument("--variants", metavar="A,B", help="only these variants (default: all; see the report)")
-    p.add_argument("--epochs", type=int, help="override every variant's epochs (quick checks only)")
+    p.add_argument("--epochs", type=int, help="technique: override every variant's epochs (quick checks only); "
+                   "finger-action: epochs (default 6); skill: epochs (default 10)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the models are tiny)")
+    p.add_argument("--scheme", choices=("unidist", "consecutive"), default="unidist",
+                   help="skill: PISA's sampling scheme, whose pickles are read (default unidist)")
+    p.add_argument("--width", type=float, default=0.25,
+                   help="skill: channel-width multiplier of the PISA network (1.0 = the paper's; default 0.25)")
+    p.add_argument("--parity", metavar="P=DIFF:AGREE,…", help="skill: parity thresholds per precision "
+                   "(default fp32=0.001:0.99,int8=0.2:0.9); an artifact worse than them is removed")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,11 +46,14 @@ def run(args: argparse.Namespace) -> int:
               "environment: ./setup.sh export, then .venv-export/bin/pianocam train ...", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
-    if args.model == "finger-action":
-        from pianocam.export.finger_action.train import run_training
+    if args.model in ("finger-action", "skill"):
+        if args.model == "skill":
+            from pianocam.export.skill.train import run_training
+        else:
+            from pianocam.export.finger_action.train import run_training
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        args.out = args.out or "models/finger_action"
+        args.out = args.out or ("models/skill" if args.model == "skill" else "models/finger_action")
         args.command_line = " ".join(["pianocam", "train", *sys.argv[2:]]) if len(sys.argv) > 2 else None
         try:
             return run_training(args)

@@ -13,10 +13,11 @@ TAIL = 0.8  # seconds of video after the last note ends
 
 
 def render_exercise(score: Score, out: Path, tempo: float | None = None, finger_changes: int = 0,
-                    wrong_notes: int = 0, seed: int = 7, keys: int = 61, audio: bool = True, **scene) -> dict:
+                    wrong_notes: int = 0, seed: int = 7, keys: int = 61, audio: bool = True,
+                    timing_jitter_ms: float = 0.0, **scene) -> dict:
     """Render; truth.json gains `exercise` (name, hands, tempo, the changes), score.json the expected notes."""
     tempo = tempo or score.tempo
-    notes, changes = perform(score, tempo, finger_changes, wrong_notes, seed)
+    notes, changes = perform(score, tempo, finger_changes, wrong_notes, seed, timing_jitter_ms)
     lowest = LOWEST_MIDI[keys]
     if min(n["pitch"] for n in notes) < lowest or max(n["pitch"] for n in notes) >= lowest + keys:
         raise ValueError(f"{score.name} spans {min(n['pitch'] for n in notes)}-{max(n['pitch'] for n in notes)}, "
@@ -28,6 +29,6 @@ def render_exercise(score: Score, out: Path, tempo: float | None = None, finger_
     (out / "score.json").write_text(json.dumps(score.to_dict()))
     truth = {"exercise": {"name": score.name, "title": score.title, "tempo": tempo,
                           "hands": sorted({n.hand for n in score.notes}), "notes": len(score.notes),
-                          "changes": changes}}
+                          "timing_jitter_ms": timing_jitter_ms, "changes": changes}}
     written = render_scene(spec, out, audio=audio, notes=notes, extra_truth=truth)
     return {**written, "score": str(out / "score.json"), "changes": changes}

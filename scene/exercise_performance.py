@@ -68,12 +68,15 @@ def wrong_note_candidates(score: Score) -> list[tuple[int, int]]:
 
 
 def perform(score: Score, tempo: float, finger_changes: int = 0, wrong_notes: int = 0,
-            seed: int = 0) -> tuple[list[dict], list[dict]]:
+            seed: int = 0, timing_jitter_ms: float = 0.0) -> tuple[list[dict], list[dict]]:
     """Scene notes (pitch, onset, offset, hand, finger, velocity) and the changes made, each with
     the score index, what was written and what is played. Changes are spread over the exercise
-    and never on neighbouring notes."""
+    and never on neighbouring notes. timing_jitter_ms: each onset moved by a normal draw of that
+    standard deviation (an uneven player), kept after the previous note of its hand."""
     if tempo <= 0:
         raise PerformanceError("tempo must be positive")
+    if timing_jitter_ms < 0:
+        raise PerformanceError("timing jitter must be zero or more milliseconds")
     rng = np.random.default_rng([seed, 14])
     taken: set[int] = set()
     changes: list[dict] = []
@@ -102,6 +105,10 @@ def perform(score: Score, tempo: float, finger_changes: int = 0, wrong_notes: in
     fingers = {i: f for i, f in pick(finger_change_candidates(score), finger_changes, "finger_change")}
     pitches = {i: p for i, p in pick(wrong_note_candidates(score), wrong_notes, "wrong_note")}
     beat = 60.0 / tempo
+    # Drawn from their own stream, so a jittered take keeps the same changes as an even one.
+    jitter_rng = np.random.default_rng([seed, 15])
+    # Never more than a third of the shortest note: an onset cannot pass its hand's previous one.
+    bound = min(n.duration for n in score.notes) * beat / 3
     notes = []
     for n in score.notes:
         finger = fingers.get(n.index, n.finger)
@@ -112,7 +119,8 @@ def perform(score: Score, tempo: float, finger_changes: int = 0, wrong_notes: in
         if n.index in pitches:
             changes.append({"index": n.index, "kind": "wrong_note", "hand": n.hand, "written_pitch": n.pitch,
                             "played_pitch": pitch, "finger": finger})
-        onset = LEAD_IN + n.beat * beat
+        shift = float(np.clip(jitter_rng.normal(0, timing_jitter_ms / 1000), -bound, bound)) if timing_jitter_ms else 0.0
+        onset = LEAD_IN + n.beat * beat + shift
         notes.append({"pitch": int(pitch), "onset": round(onset, 6),
                       "offset": round(onset + ARTICULATION * n.duration * beat, 6), "hand": n.hand,
                       # a note the book leaves unfingered is played with the finger the renderer's hand

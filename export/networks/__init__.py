@@ -70,8 +70,13 @@ def _pisa(clips: int = 10) -> ModelSpec:
 
         torch.manual_seed(seed)
         model = pisa.build(getattr(args, "width", 1.0)).eval()
+        architecture = {"width": getattr(args, "width", 1.0), "clips": getattr(args, "clips", 10)}
+        if getattr(args, "weights", None):   # `pianocam train skill` hands its trained weights over
+            model.load_state_dict(torch.load(args.weights, weights_only=True))
+            return model.eval(), {"trained": True, "weights": "trained: pianocam train skill",
+                                  "architecture": architecture, "training": args.training, "metrics": args.metrics}
         return model, {"trained": False, "weights": f"untrained: torch.manual_seed({seed}) initialisation",
-                       "architecture": {"width": getattr(args, "width", 1.0), "clips": getattr(args, "clips", 10)}}
+                       "architecture": architecture}
 
     def representative(count: int, seed: int, args):
         from pianocam.export.synthetic import mel_images, video_clips
@@ -84,8 +89,10 @@ def _pisa(clips: int = 10) -> ModelSpec:
         inputs={"clips": (clips, 3, pisa.CLIP_FRAMES, pisa.CLIP_SIZE, pisa.CLIP_SIZE),
                 "mels": (clips, 1, pisa.MEL_SIZE, pisa.MEL_SIZE)},
         outputs=("video", "audio", "multimodal"), labels=pisa.LEVELS, feature_schema="pisa-clips-v1/16x112+mel224",
-        normalisation={"clips": "RGB / 255, then (x - 0.5) / 0.5", "mels": "power_to_db (top_db 80) scaled to "
-                       "[-1, 1]; n_fft 2048, hop 512, 128 mels, fmin 20, fmax 8300, resized to 224×224"},
+        normalisation={"clips": "frames resized to 171×128, centre crop 112×112, RGB / 255, then (x - 0.5) / 0.5",
+                       "mels": "per clip: power mel (n_fft 2048, hop 512, 128 Slaney mels, fmin 20, fmax 8300), "
+                       "power_to_db (top_db 80), standardised, stretched to uint8 0-255, resized to 224×224, "
+                       "/ 255 then (x - 0.5) / 0.5 (pianocam.export.skill.media, as PISA's loader)"},
         build=build, representative=representative,
         calibration_note="synthetic: smooth moving blobs as clips, harmonic stacks as mel images (no PISA media here)")
 
