@@ -198,6 +198,7 @@ class HandTracker:
         # The hands wanted now: auto starts at one player's two (see MOST_HANDS).
         self.max_hands = ONE_PLAYER if self.auto_hands else self.most_hands
         self._frames = self._crowded = 0   # video mode, auto: frames processed; frames since more than two were seen
+        self._wide = False   # auto: hands beyond the keyboard-sized view; the whole frame is looked at instead
         self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
         self.static = static
         self.tiles = TILES[tiles]
@@ -220,16 +221,20 @@ class HandTracker:
         settings = dict(self._settings, **({} if static is None else {"static_image_mode": static}))
         return mp.solutions.hands.Hands(max_num_hands=max_hands, **settings)
 
+    def _looking_at(self) -> View | None:
+        """The keyboard-sized view MediaPipe looks at now; None: the whole frame (or the fixed tiles)."""
+        return None if self._wide else self.view
+
     def _cap(self) -> int:
         """MediaPipe's max_num_hands for the frame or mosaic graph (see MOST_HANDS)."""
         cap = self.most_hands if self.static else self.max_hands
-        view = self.view
+        view = self._looking_at()
         return cap + (view.pieces - 1 if view is not None and not view.search else 0)
 
     def _rebuild(self) -> None:
         for graph in self._graphs:
             graph.close()
-        self._graphs = [self._graph(self._cap()) for _ in (self.tiles if self.view is None else [None])]
+        self._graphs = [self._graph(self._cap()) for _ in (self.tiles if self._looking_at() is None else [None])]
 
     def follow(self, keymap) -> None:
         """Look at the keyboard-sized view of this key map from the next frame on (tracker.view = auto);
@@ -266,13 +271,14 @@ class HandTracker:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         found = Hands(frame_index, t, width, height)
         detections = []
-        view = self.view if self.view is not None and self.view.frame_size == (width, height) else None
+        view = self._looking_at()
+        view = view if view is not None and view.frame_size == (width, height) else None
         if view is not None:
             mosaic = view.mosaic(rgb)
             for norm, label, score in _landmarks(self._graphs[0].process(mosaic)):
                 norm, cut = view.to_frame(norm)
                 detections.append((norm, label, score, cut))
-            self._count_players(detections, mosaic, view)
+            self._count_players(detections, rgb, view)
             if view.search:
                 detections += self._search(rgb, view, detections)
         for graph, (a, b) in zip(self._graphs if view is None else [], self.tiles):
@@ -306,39 +312,45 @@ class HandTracker:
         found.hands.sort(key=lambda h: h.side)
         return found
 
-    def _count_players(self, detections: list[tuple], image: np.ndarray, view: View | None) -> None:
-        """tracker.max_hands = auto: how many hands to want, from the whole hands found in `image` (the frame or
-        the view's mosaic), after a census in video mode (see MOST_HANDS); adds the census's hands to
-        `detections`."""
+    def _count_players(self, detections: list[tuple], rgb: np.ndarray, view: View | None) -> None:
+        """tracker.max_hands = auto: how many hands to want (see MOST_HANDS). With one player's two hands found,
+        a census (every still image; every CENSUS_FRAMES frames of video) looks at the whole frame with room for
+        four; more than two whole hands raise the cap, and where some lie outside the keyboard-sized view (a
+        second keyboard, a player beyond the reach) the view is set aside for the whole frame while they stay.
+        The census's hands join `detections`."""
         if not self.auto_hands:
             return
         whole = lambda found: sum(not d[3] for d in keep_distinct(found, self.most_hands))  # noqa: E731
         if self.static:
-            self.max_hands = self.most_hands if whole(detections) > ONE_PLAYER else ONE_PLAYER
-            return
-        self._frames += 1
-        if self.max_hands > ONE_PLAYER:
-            self._crowded = 0 if whole(detections) > ONE_PLAYER else self._crowded + 1
-            if self._crowded >= CENSUS_FRAMES * CENSUS_QUIET:
-                self.max_hands, self._crowded = ONE_PLAYER, 0
-                logger.info("hand tracking: at most %d hands seen for %d frames; tracking %d",
-                            ONE_PLAYER, CENSUS_FRAMES * CENSUS_QUIET, ONE_PLAYER)
-                self._rebuild()
-            return
-        if self._frames % CENSUS_FRAMES or len(keep_distinct(detections, self.max_hands)) < self.max_hands:
-            return   # a missing hand is palm detection's to find; only a full cap can hide more hands
-        if self._searcher is None:
-            self._searcher = self._graph(self.most_hands, static=True)
-        census = []
-        for norm, label, score in _landmarks(self._searcher.process(image)):
-            norm, cut = view.to_frame(norm) if view is not None else (norm, False)
-            census.append((norm, label, score, cut))
-        if whole(detections + census) > ONE_PLAYER:
-            self.max_hands = self.most_hands
-            logger.info("hand tracking: %d hands in view (two players?); tracking up to %d",
-                        whole(detections + census), self.most_hands)
-            self._rebuild()
+            self.max_hands = ONE_PLAYER
+        else:
+            self._frames += 1
+            if self.max_hands > ONE_PLAYER:
+                self._crowded = 0 if whole(detections) > ONE_PLAYER else self._crowded + 1
+                if self._crowded >= CENSUS_FRAMES * CENSUS_QUIET:
+                    self.max_hands, self._crowded, self._wide = ONE_PLAYER, 0, False
+                    logger.info("hand tracking: at most %d hands for %d frames; tracking %d%s", ONE_PLAYER,
+                                CENSUS_FRAMES * CENSUS_QUIET, ONE_PLAYER, " on the view" * (self.view is not None))
+                    self._rebuild()
+                return
+            if self._frames % CENSUS_FRAMES:
+                return
+        if whole(detections) <= ONE_PLAYER:
+            if len(keep_distinct(detections, ONE_PLAYER)) < ONE_PLAYER:
+                return   # a missing hand: palm detection (and the view's search tiles) look for it
+            if self._searcher is None:
+                self._searcher = self._graph(self.most_hands, static=True)
+            census = [(norm, label, score, False) for norm, label, score in _landmarks(self._searcher.process(rgb))]
+            if whole(detections + census) <= ONE_PLAYER:
+                return
             detections += census
+        self.max_hands = self.most_hands
+        outside = view is not None and any(not view.holds(d[0]) for d in keep_distinct(detections, self.most_hands))
+        if not self.static:
+            self._wide = outside
+            logger.info("hand tracking: %d hands in view (two players?); tracking up to %d on the %s",
+                        whole(detections), self.most_hands, "whole frame" if outside or view is None else "view")
+            self._rebuild()
 
     def _search(self, rgb: np.ndarray, view: View, detections: list[tuple]) -> list[tuple]:
         """Hands the mosaic missed, from the view's square search tiles: the tile that held one last frame
