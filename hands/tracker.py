@@ -104,15 +104,15 @@ EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner 
 # where more than two are seen. In video mode MediaPipe runs palm detection on every frame in which it holds
 # fewer hands than its cap, so a cap of four for two hands would cost palm detection every frame: the tracker
 # keeps a cap of two and, while it holds two hands, takes a census every CENSUS_FRAMES frames (one still-image
-# look with room for four, about one MediaPipe call a second); a census that finds a third whole hand raises
+# look with room for four, one MediaPipe call every 2 s at 30 fps); a census that finds a third whole hand raises
 # the cap, and CENSUS_QUIET censuses' worth of frames with at most two hands lower it again. A still image
 # (static mode) runs palm detection anyway: its cap is four, and more than two hands are looked for (the
 # view's search tiles) only where more than two were found.
 MAX_HANDS = ("auto", 1, 2, 3, 4)
 MOST_HANDS = 4
 ONE_PLAYER = 2
-CENSUS_FRAMES = 30
-CENSUS_QUIET = 3
+CENSUS_FRAMES = 60
+CENSUS_QUIET = 2
 
 
 def keep_distinct(detections: list[tuple], max_hands: int) -> list[tuple]:
