@@ -1,17 +1,17 @@
 """Hand tracking on real footage (the 37 annotated piano-cover frames, the real clips) and rendered scenes.
 
 Prints, per complexity and what MediaPipe looks at (frame: the whole frame; tiles2: two fixed overlapping
-halves, tracker.tiles = 2; auto: tracker.view = auto, the default: the keyboard-sized view of
-hands/view.py, with its search tiles, where the key map says hands are small; keys: that view whenever a
-key map exists), how many annotated hands MediaPipe found (landmark centroid inside the box), how many of
-those got the right side, false detections, and CPU ms per frame (median of process time, all of
-MediaPipe's threads: steadier than wall time on a shared box; on the still frames the second call on each,
-the first starting the view's graphs). --why says for each cover frame why its missed hands were missed.
-The view needs a key map: each frame's
-own, from the unit's calibration (calibrate_frame); where it finds the keys but cannot number them, again
-with a made-up first_c (the view needs only where the keys are, not their names); frames it cannot map
-keep the whole frame. Rendered scenes (88 keys, 61 keys, a close-up, 88 keys from farther) add the fingertip
-error against the drawn hands and the share of frames with both hands found.
+halves, tracker.tiles = 2; auto: tracker.view = auto, the default: the keyboard-sized view of hands/view.py,
+with its search tiles, where the key map says hands are small, and tracker.max_hands = auto, the default: up
+to four hands where more than two are seen; auto2: the same view with max_hands = 2, the default before; keys:
+that view whenever a key map exists), how many annotated hands MediaPipe found (landmark centroid inside the
+box), how many of those got the right side, false detections, and CPU ms per frame (median of process time,
+all of MediaPipe's threads: steadier than wall time on a shared box; on the still frames the second call on
+each, the first starting the view's graphs). --why says for each cover frame why its missed hands were missed.
+The view needs a key map: each frame's own, from the unit's calibration (calibrate_frame); where it finds the
+keys but cannot number them, again with a made-up first_c (the view needs only where the keys are, not their
+names); frames it cannot map keep the whole frame. Rendered scenes (88 keys, 61 keys, a close-up, 88 keys from
+farther) add the fingertip error against the drawn hands and the share of frames with both hands found.
 Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data] [--no-scenes] [--only-view] [--why]
        [--complexity 0 1]
 """
@@ -32,7 +32,11 @@ from pianocam.config import CalibrationConfig
 from pianocam.hands.tracker import HandTracker
 
 MODES = {"frame": dict(tiles=1, view="frame"), "tiles2": dict(tiles=2, view="frame"), "auto": dict(tiles=1),
-         "keys": dict(tiles=1, view="keys")}
+         "auto2": dict(tiles=1, max_hands=2), "keys": dict(tiles=1, view="keys")}
+# The cover frames by how many hands their boxes hold: one player (at most two), four hands (two players, or
+# one performance shown twice), and more (King_Dedede's picture-in-picture collage of five insets: no camera
+# over a keyboard sees that, but its hands count in the total).
+GROUPS = {"one player": range(0, 3), "four hands": range(3, 5), "collage": range(5, 1000)}
 SCENES = {"88 keys, whole": dict(keys=88, seed=8), "61 keys": dict(keys=61, seed=7),
           "close-up (distance 0.6)": dict(keys=61, seed=7, distance=0.6),
           # The whole keyboard in view, hands 11 % of the width: where auto uses the view in video mode.
@@ -60,11 +64,11 @@ _KEYMAPS: dict = {}
 
 
 def annotated_frames(data: Path, complexity: int, mode: str = "frame", why: bool = False) -> dict:
-    found = right_side = truth = extra = mapped = 0
-    one_player = [0, 0]   # hands found, hands: frames with at most two annotated hands (one player, one keyboard)
+    found = right_side = truth = extra = mapped = keymaps = unmapped = 0
+    groups = {name: [0, 0] for name in GROUPS}   # hands found, hands, by how many hands the frame holds
     times = []
     paths = sorted(p for p in (data / "real" / "hands").glob("*.jpg") if p.with_suffix(".xml").exists())
-    if mode in ("auto", "keys"):
+    if mode in ("auto", "auto2", "keys"):
         # All maps first: calibrating between the timed calls leaves worker threads busy that process
         # time counts against MediaPipe (auto, the first mode to calibrate, measured 20-40 ms, keys 19-23).
         for image_path in paths:
@@ -76,10 +80,11 @@ def annotated_frames(data: Path, complexity: int, mode: str = "frame", why: bool
         expected = boxes(image_path.with_suffix(".xml"))
         truth += len(expected)
         error = ""
-        if mode in ("auto", "keys"):
+        if mode in ("auto", "auto2", "keys"):
             keymap, error = _KEYMAPS[image_path]
             tracker.follow(keymap)
             mapped += tracker.view is not None
+            keymaps += keymap is not None
         # A still image: the first call on a new view starts MediaPipe's graphs (about 30 ms each, once on
         # the unit); the second call's cost is the per-frame cost, and its hands are the ones counted.
         tracker.process(image)
@@ -97,15 +102,17 @@ def annotated_frames(data: Path, complexity: int, mode: str = "frame", why: bool
             matched.add(hit)
             found += 1
             right_side += hand.side == expected[hit][0]
-        if len(expected) <= 2:
-            one_player[0] += len(matched)
-            one_player[1] += len(expected)
+        group = groups[next(name for name, sizes in GROUPS.items() if len(expected) in sizes)]
+        group[0] += len(matched)
+        group[1] += len(expected)
+        if mode in ("auto", "auto2", "keys") and error:
+            unmapped += len(expected) - len(matched)
         if why and len(matched) < len(expected):
             print(f"  {mode:>5} {image_path.name[:48]:48} {len(matched)}/{len(expected)}: "
                   f"{missed_why(tracker, expected, matched, hands, error, image.shape[1::-1])}")
     tracker.close()
     return {"hands": truth, "found": found, "side_ok": right_side, "extra": extra, "mapped": mapped,
-            "ms": statistics.median(times), "one_player": one_player}
+            "keymaps": keymaps, "unmapped": unmapped, "ms": statistics.median(times), "groups": groups}
 
 
 def missed_why(tracker, expected, matched, hands, error: str, size) -> str:
@@ -161,6 +168,7 @@ def clip(path: Path, complexity: int, mode: str = "frame", keymap: KeyMap | None
         with_hand += bool(hands.hands)
     tracker.close()
     return {"frames": frames, "with_hand": with_hand, "ms": statistics.median(times) if times else 0.0,
+            "mean": statistics.fmean(times) if times else 0.0,
             "view": tracker.view.describe() if tracker.view else "whole frame"}
 
 
@@ -203,9 +211,9 @@ def scene(spec, complexity: int, mode: str) -> dict:
                     errors.extend(best[0].tolist())
             both += seen == set(drawn)
     tracker.close()
-    return {"frames": len(times), "both": both / max(len(times), 1), "tip_px": float(np.median(errors)) if errors
-            else float("nan"), "ms": statistics.median(times), "view": tracker.view.describe() if tracker.view
-            else "whole frame"}
+    return {"frames": len(times), "both": both / max(len(times), 1),
+            "tip_px": float(np.median(errors)) if errors else float("nan"), "ms": statistics.median(times),
+            "mean": statistics.fmean(times), "view": tracker.view.describe() if tracker.view else "whole frame"}
 
 
 def main() -> None:
@@ -217,41 +225,44 @@ def main() -> None:
     parser.add_argument("--why", action="store_true", help="say for each cover frame why its missed hands were missed")
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    modes = ["frame", "auto", "keys"] if args.only_view else list(MODES)
-    print("annotated real frames (static mode); mapped: frames the view had a key map for; one player: the frames "
-          "with at most two annotated hands (not the collages, two keyboards, two players)")
+    modes = ["frame", "auto", "auto2", "keys"] if args.only_view else list(MODES)
+    print("annotated real frames (static mode); maps: frames calibration maps, view: frames the view is used on, "
+          "no map: hands missed on frames without a key map; one player: frames with at most two annotated hands, "
+          "four hands: two players (or one performance shown in two insets), collage: picture-in-picture insets")
     print(f"{'complexity':>10} {'mode':>6} {'hands':>6} {'found':>6} {'rate':>7} {'side ok':>8} {'extra':>6} "
-          f"{'mapped':>6} {'one player':>14} {'cpu ms':>9}")
+          f"{'maps':>5} {'view':>5} {'no map':>6} " + " ".join(f"{name:>15}" for name in GROUPS) + f" {'cpu ms':>9}")
     for complexity in args.complexity:
         for mode in modes:
             r = annotated_frames(args.data, complexity, mode, args.why)
-            found, hands = r["one_player"]
+            groups = " ".join(f"{f'{f}/{n} {f / max(n, 1):.1%}':>15}" for f, n in r["groups"].values())
             print(f"{complexity:>10} {mode:>6} {r['hands']:>6} {r['found']:>6} {r['found'] / r['hands']:>7.1%} "
-                  f"{r['side_ok'] / max(r['found'], 1):>8.1%} {r['extra']:>6} {r['mapped']:>6} "
-                  f"{f'{found}/{hands} {found / max(hands, 1):.1%}':>14} {r['ms']:>9.1f}", flush=True)
+                  f"{r['side_ok'] / max(r['found'], 1):>8.1%} {r['extra']:>6} {r['keymaps']:>5} {r['mapped']:>5} "
+                  f"{r['unmapped']:>6} {groups} {r['ms']:>9.1f}", flush=True)
     print("\nreal clips (video/tracking mode)")
-    print(f"{'clip':44} {'complexity':>10} {'mode':>6} {'frames':>7} {'with hand':>10} {'cpu ms':>9}  view")
+    print(f"{'clip':44} {'complexity':>10} {'mode':>6} {'frames':>7} {'with hand':>10} {'cpu ms':>9} {'mean':>6}  view")
     for path in sorted((args.data / "real" / "clips").glob("*.mp4")):
         keymap = clip_keymap(path)
         for complexity in args.complexity:
             for mode in modes:
                 r = clip(path, complexity, mode, keymap)
                 print(f"{path.name:44} {complexity:>10} {mode:>6} {r['frames']:>7} "
-                      f"{r['with_hand'] / max(r['frames'], 1):>10.1%} {r['ms']:>9.1f}  {r['view']}", flush=True)
+                      f"{r['with_hand'] / max(r['frames'], 1):>10.1%} {r['ms']:>9.1f} {r['mean']:>6.1f}  {r['view']}",
+                      flush=True)
     if args.no_scenes:
         return
     from pianocam.scene import SceneSpec
 
     print("\nrendered scenes (10 s, video mode, key map from the first frame; both: frames with both drawn "
-          "hands found, tip: median fingertip error of found hands)")
-    print(f"{'scene':26} {'complexity':>10} {'mode':>6} {'frames':>7} {'both':>7} {'tip px':>7} {'cpu ms':>9}  view")
+          "hands found, tip: median fingertip error of found hands; cpu ms: median, mean: with the 2-to-4-hand census)")
+    print(f"{'scene':26} {'complexity':>10} {'mode':>6} {'frames':>7} {'both':>7} {'tip px':>7} {'cpu ms':>9} {'mean':>6}"
+          "  view")
     for name, extra in SCENES.items():
         spec = SceneSpec(seconds=10.0, **extra)
         for complexity in args.complexity:
             for mode in modes:
                 r = scene(spec, complexity, mode)
                 print(f"{name:26} {complexity:>10} {mode:>6} {r['frames']:>7} {r['both']:>7.1%} {r['tip_px']:>7.1f} "
-                      f"{r['ms']:>9.1f}  {r['view']}", flush=True)
+                      f"{r['ms']:>9.1f} {r['mean']:>6.1f}  {r['view']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,9 @@ class SourceConfig(Section):
 class TrackerConfig(Section):
     model_complexity: Annotated[int, AfterValidator(OneOf(0, 1))] = Field(
         0, description="MediaPipe hand landmark model: 0 lite, 1 full")
-    max_hands: int = Field(2, ge=1, description="most hands to track")
+    max_hands: Literal["auto", 1, 2, 3, 4] = Field(
+        "auto", description="most hands to track; auto: two (one player), up to four where more are seen (a piano "
+                            "duet: two players at one keyboard), checked every 60 frames while two are tracked")
     min_detection_confidence: Confidence = Field(0.5, description="palm detector threshold")
     min_tracking_confidence: Confidence = Field(0.5, description="landmark tracking threshold before re-detection")
     mirrored: bool = Field(False, description="the image is mirrored (selfie view); top-down cameras are not")

@@ -43,7 +43,8 @@ TIP_INDEX = list(FINGERTIPS.values())
 
 
 def fingertip_distances(hands: Hands, keymap: KeyMap, midi: int, along: float = ALONG_KEY_WEIGHT) -> np.ndarray:
-    """(2, 5) distances in white-key widths from each fingertip (left, right hand) to the key; inf if unseen."""
+    """(2, 5) distances in white-key widths from each fingertip (left, right hand) to the key; inf if unseen.
+    Of two hands of one side (two players), the one with a fingertip nearer the key."""
     distances = np.full((2, 5), np.inf)
     target = strike_point(midi, keymap.black_key_length)
     length = key_length(midi, keymap.black_key_length)
@@ -53,7 +54,11 @@ def fingertip_distances(hands: Hands, keymap: KeyMap, midi: int, along: float = 
         across = np.abs(tips[:, 0] - target[0])
         # Along the key: no cost anywhere on its length, growing beyond its ends.
         beyond = np.maximum(0.0, np.maximum(-tips[:, 1], tips[:, 1] - length))
-        distances[row] = np.hypot(across, along * beyond) / WHITE_KEY_WIDTH
+        near = np.hypot(across, along * beyond) / WHITE_KEY_WIDTH
+        # A duet (tracker.max_hands = auto tracks up to four) brings two hands of a side: the one nearer
+        # the key stands for its side at this note.
+        if near.min() < distances[row].min():
+            distances[row] = near
     return distances
 
 

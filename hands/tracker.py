@@ -100,6 +100,19 @@ TILES = {1: [(0.0, 1.0)], 2: [(0.0, 0.6), (0.4, 1.0)]}
 # keys: that view whenever a key map is known; frame: never.
 VIEWS = ("auto", "keys", "frame")
 EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner cut may be a cut-off hand
+# tracker.max_hands = auto: one player's two hands, and up to four (a piano duet: two players at one keyboard)
+# where more than two are seen. In video mode MediaPipe runs palm detection on every frame in which it holds
+# fewer hands than its cap, so a cap of four for two hands would cost palm detection every frame: the tracker
+# keeps a cap of two and, while it holds two hands, takes a census every CENSUS_FRAMES frames (one still-image
+# look with room for four, one MediaPipe call every 2 s at 30 fps); a census that finds a third whole hand raises
+# the cap, and CENSUS_QUIET censuses' worth of frames with at most two hands lower it again. A still image
+# (static mode) runs palm detection anyway: its cap is four, and more than two hands are looked for (the
+# view's search tiles) only where more than two were found.
+MAX_HANDS = ("auto", 1, 2, 3, 4)
+MOST_HANDS = 4
+ONE_PLAYER = 2
+CENSUS_FRAMES = 60
+CENSUS_QUIET = 2
 
 
 def keep_distinct(detections: list[tuple], max_hands: int) -> list[tuple]:
@@ -169,16 +182,23 @@ def check_models(model_complexity: int = 0) -> None:
 class HandTracker:
     """MediaPipe Hands in video (tracking) mode; models ship inside mediapipe 0.10.18, nothing is fetched."""
 
-    def __init__(self, model_complexity: int = 0, max_hands: int = 2, min_detection_confidence: float = 0.5,
+    def __init__(self, model_complexity: int = 0, max_hands: int | str = "auto", min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, mirrored: bool = False, static: bool = False,
                  tiles: int = 1, view: str = "auto"):
         if tiles not in TILES:
             raise ValueError(f"tiles must be one of {sorted(TILES)}, not {tiles}")
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+        if max_hands not in MAX_HANDS:
+            raise ValueError(f"max_hands must be one of {MAX_HANDS}, not {max_hands!r}")
         check_models(model_complexity)
         self.mirrored = mirrored
-        self.max_hands = max_hands
+        self.auto_hands = max_hands == "auto"
+        self.most_hands = MOST_HANDS if self.auto_hands else int(max_hands)
+        # The hands wanted now: auto starts at one player's two (see MOST_HANDS).
+        self.max_hands = ONE_PLAYER if self.auto_hands else self.most_hands
+        self._frames = self._crowded = 0   # video mode, auto: frames processed; frames since more than two were seen
+        self._wide = False   # auto: hands beyond the keyboard-sized view; the whole frame is looked at instead
         self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
         self.static = static
         self.tiles = TILES[tiles]
@@ -189,8 +209,8 @@ class HandTracker:
                               min_detection_confidence=min_detection_confidence,
                               min_tracking_confidence=min_tracking_confidence)
         # One MediaPipe graph per tile: each keeps its own tracking state between frames.
-        self._graphs = [self._graph(max_hands) for _ in self.tiles]
-        # The view's search tiles (hands/view.py): graphs made when first needed (see _search).
+        self._graphs = [self._graph(self._cap()) for _ in self.tiles]
+        # The view's search tiles (hands/view.py) and the census: graphs made when first needed (see _search).
         self._searcher = self._holder = None
         self._held: int | None = None   # video mode: the search tile whose hand the holder tracks
         self._next_tile = 0
@@ -200,6 +220,21 @@ class HandTracker:
 
         settings = dict(self._settings, **({} if static is None else {"static_image_mode": static}))
         return mp.solutions.hands.Hands(max_num_hands=max_hands, **settings)
+
+    def _looking_at(self) -> View | None:
+        """The keyboard-sized view MediaPipe looks at now; None: the whole frame (or the fixed tiles)."""
+        return None if self._wide else self.view
+
+    def _cap(self) -> int:
+        """MediaPipe's max_num_hands for the frame or mosaic graph (see MOST_HANDS)."""
+        cap = self.most_hands if self.static else self.max_hands
+        view = self._looking_at()
+        return cap + (view.pieces - 1 if view is not None and not view.search else 0)
+
+    def _rebuild(self) -> None:
+        for graph in self._graphs:
+            graph.close()
+        self._graphs = [self._graph(self._cap()) for _ in (self.tiles if self._looking_at() is None else [None])]
 
     def follow(self, keymap) -> None:
         """Look at the keyboard-sized view of this key map from the next frame on (tracker.view = auto);
@@ -219,8 +254,8 @@ class HandTracker:
         # detection stops once they are held (the cost of the whole frame), and a hand the twin crowds out
         # is found by the search.
         self.close()
-        extra = view.pieces - 1 if view is not None and not view.search else 0
-        self._graphs = [self._graph(self.max_hands + extra)]
+        self._graphs = []
+        self._rebuild()
         self._searcher = self._holder = self._held = None
         self._next_tile = 0
 
@@ -236,11 +271,14 @@ class HandTracker:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         found = Hands(frame_index, t, width, height)
         detections = []
-        view = self.view if self.view is not None and self.view.frame_size == (width, height) else None
+        view = self._looking_at()
+        view = view if view is not None and view.frame_size == (width, height) else None
         if view is not None:
-            for norm, label, score in _landmarks(self._graphs[0].process(view.mosaic(rgb))):
+            mosaic = view.mosaic(rgb)
+            for norm, label, score in _landmarks(self._graphs[0].process(mosaic)):
                 norm, cut = view.to_frame(norm)
                 detections.append((norm, label, score, cut))
+            self._count_players(detections, rgb, view)
             if view.search:
                 detections += self._search(rgb, view, detections)
         for graph, (a, b) in zip(self._graphs if view is None else [], self.tiles):
@@ -257,6 +295,8 @@ class HandTracker:
                 norm[:, 0] += x0 / width
                 cut = bool((a > 0 and norm[:, 0].min() < a + EDGE) or (b < 1 and norm[:, 0].max() > b - EDGE))
                 detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
+        if view is None and self.tiles == TILES[1]:
+            self._count_players(detections, rgb, None)
         if not detections:
             return found
         scale = np.array([width, height, width], dtype=np.float32)
@@ -271,6 +311,46 @@ class HandTracker:
             found.hands.append(Hand(side, float(score), norm * scale, norm))
         found.hands.sort(key=lambda h: h.side)
         return found
+
+    def _count_players(self, detections: list[tuple], rgb: np.ndarray, view: View | None) -> None:
+        """tracker.max_hands = auto: how many hands to want (see MOST_HANDS). With one player's two hands found,
+        a census (every still image; every CENSUS_FRAMES frames of video) looks at the whole frame with room for
+        four; more than two whole hands raise the cap, and where some lie outside the keyboard-sized view (a
+        second keyboard, a player beyond the reach) the view is set aside for the whole frame while they stay.
+        The census's hands join `detections`."""
+        if not self.auto_hands:
+            return
+        whole = lambda found: sum(not d[3] for d in keep_distinct(found, self.most_hands))  # noqa: E731
+        if self.static:
+            self.max_hands = ONE_PLAYER
+        else:
+            self._frames += 1
+            if self.max_hands > ONE_PLAYER:
+                self._crowded = 0 if whole(detections) > ONE_PLAYER else self._crowded + 1
+                if self._crowded >= CENSUS_FRAMES * CENSUS_QUIET:
+                    self.max_hands, self._crowded, self._wide = ONE_PLAYER, 0, False
+                    logger.info("hand tracking: at most %d hands for %d frames; tracking %d%s", ONE_PLAYER,
+                                CENSUS_FRAMES * CENSUS_QUIET, ONE_PLAYER, " on the view" * (self.view is not None))
+                    self._rebuild()
+                return
+            if self._frames % CENSUS_FRAMES:
+                return
+        if whole(detections) <= ONE_PLAYER:
+            if len(keep_distinct(detections, ONE_PLAYER)) < ONE_PLAYER:
+                return   # a missing hand: palm detection (and the view's search tiles) look for it
+            if self._searcher is None:
+                self._searcher = self._graph(self.most_hands, static=True)
+            census = [(norm, label, score, False) for norm, label, score in _landmarks(self._searcher.process(rgb))]
+            if whole(detections + census) <= ONE_PLAYER:
+                return
+            detections += census
+        self.max_hands = self.most_hands
+        outside = view is not None and any(not view.holds(d[0]) for d in keep_distinct(detections, self.most_hands))
+        if not self.static:
+            self._wide = outside
+            logger.info("hand tracking: %d hands in view (two players?); tracking up to %d on the %s",
+                        whole(detections), self.most_hands, "whole frame" if outside or view is None else "view")
+            self._rebuild()
 
     def _search(self, rgb: np.ndarray, view: View, detections: list[tuple]) -> list[tuple]:
         """Hands the mosaic missed, from the view's square search tiles: the tile that held one last frame
@@ -300,7 +380,7 @@ class HandTracker:
             if index == self._held or not _room_for_a_hand(view, index, known(), rgb.shape[1]):
                 continue
             if self._searcher is None:
-                self._searcher = self._graph(self.max_hands, static=True)
+                self._searcher = self._graph(self.most_hands, static=True)
             if look(self._searcher, index) and not self.static and self._held is None:
                 if self._holder is None:
                     self._holder = self._graph(1)   # one hand: tracked without palm detection

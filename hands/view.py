@@ -110,6 +110,11 @@ class View:
         return out, cut
 
 
+    def holds(self, normalized: np.ndarray) -> bool:
+        """Whether a hand's landmarks (whole-frame fractions) centre inside the crop."""
+        cx, cy = normalized[:, :2].mean(axis=0) * self.frame_size
+        return bool(self.x0 <= cx <= self.x0 + self.width and self.y0 <= cy <= self.y0 + self.height)
+
     def tile(self, image: np.ndarray, index: int) -> np.ndarray:
         """Search tile `index` of `image` (a copy, contiguous for MediaPipe)."""
         x = self.search[index]

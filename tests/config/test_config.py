@@ -246,7 +246,7 @@ def test_describe_lists_every_key_the_config_has():
     assert set(rows) == _keys(as_dict(load_config(environ={})))
     assert "gstreamer" in rows["source.kind"][1] and "Jetson" in rows["source.kind"][1]
     assert all(word in rows["execution_provider"][1] for word in ("cpu", "cuda", "tensorrt", "auto"))
-    assert rows["tracker.max_hands"] == ("2", "most hands to track [≥ 1]")
+    assert rows["tracker.max_hands"][0] == "'auto'" and rows["tracker.max_hands"][1].endswith("[auto | 1 | 2 | 3 | 4]")
     assert rows["tracker.min_detection_confidence"][1].endswith("[between 0 and 1]")
     assert rows["calibration.keys"][1].endswith("[0 | 49 | 61 | 76 | 88]")
     assert rows["mqtt.password"][0] == "''"

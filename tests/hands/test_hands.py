@@ -22,6 +22,17 @@ def test_two_hands_are_ordered_by_their_wrists_whatever_the_labels():
     assert assign_sides(["Right", "Left"], [0.3, 0.7], mirrored=True) == ["right", "left"]
 
 
+def test_four_hands_keep_mediapipes_swapped_labels_not_the_wrists_order():
+    # Two players facing each other across two keyboards: the far player's right hand lies left in the image.
+    labels, wrists = ["Right", "Right", "Left", "Left"], [0.16, 0.84, 0.37, 0.65]
+    assert assign_sides(labels, wrists, mirrored=False) == ["left", "left", "right", "right"]
+
+
+def test_max_hands_takes_auto_or_one_to_four():
+    with pytest.raises(ValueError, match="max_hands"):
+        HandTracker(max_hands=5)
+
+
 def test_a_lone_hand_keeps_the_side_last_seen_near_it():
     previous = {"left": 0.3, "right": 0.62}
     assert assign_sides(["Right"], [0.6], mirrored=False, previous=previous) == ["right"]  # label says left
