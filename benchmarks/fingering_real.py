@@ -40,8 +40,8 @@ from pianocam.notes.evaluate import match_notes, score_notes
 from pianocam.scene.source import cache_root
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = ROOT / "tests" / "device" / "fingering_real.json"
-KEYMAPS = ROOT / "tests" / "device" / "keymaps"
+LABELS = ROOT / "tests" / "fingering" / "fingering_real.json"
+KEYMAPS = ROOT / "tests" / "fingering" / "keymaps"
 # The leftmost C in view, judged by eye (and by the soundtrack's pitches where there is one).
 FIRST_C = {"esnylmz-ode-to-joy-right-hand": "C4", "jackier42-partial-keyboard-one-hand": "C3"}
 BASE = DEFAULT_RULE   # distance alone (every cue off)
