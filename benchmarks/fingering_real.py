@@ -28,6 +28,7 @@ from pathlib import Path
 import cv2
 
 # benchmarks/fingering.py, beside this script: its scenes, and the unit's live decoding replayed.
+from camera_motion import cached_motion, in_reference, largest_shift
 from fingering import SETTINGS, first_frame, live, tracked_hands
 from pianocam.calibration.keymap import KeyMap
 from pianocam.calibration.live import calibrate_frame
@@ -98,22 +99,23 @@ def tracked(clip: Path, detection: float = 0.5) -> list:
     return frames
 
 
-def keymap_for(clip: Path) -> tuple[KeyMap | None, str]:
+def keymap_for(clip: Path) -> tuple[KeyMap | None, str, int]:
+    """The clip's key map, how it was made, and the frame it was made on."""
     marked = KEYMAPS / f"{clip.stem}.json"
     if marked.exists():
-        return KeyMap.load(marked), "marked by eye"
+        return KeyMap.load(marked), "marked by eye on frame 0", 0
     capture = cv2.VideoCapture(str(clip))
     error = "no frame"
-    for _ in range(30):
+    for index in range(0, 300, 10):
         ok, image = capture.read()
         if not ok:
             break
         keymap, error = calibrate_frame(image, CalibrationConfig(first_c=FIRST_C.get(clip.stem, "")))
         if keymap is not None:
-            return keymap, f"calibrated, first C {FIRST_C.get(clip.stem)}"
+            return keymap, f"calibrated on frame {index}, first C {FIRST_C.get(clip.stem)}", index
         for _ in range(9):
             capture.grab()
-    return None, error
+    return None, error, 0
 
 
 def soundtrack_notes(clip: Path) -> list[NoteEvent]:
@@ -242,6 +244,9 @@ def main() -> None:
                         "figures (default: --scenes; 0 skips them)")
     parser.add_argument("--detection", type=float, default=0.5, help="MediaPipe's min_detection_confidence "
                         "(default 0.5, the unit's tracker.min_detection_confidence)")
+    parser.add_argument("--camera", choices=("followed", "fixed"), default="followed",
+                        help="followed (default): each clip's key map carried along the hand-held camera's "
+                        "motion (benchmarks/camera_motion.py); fixed: the key map of one frame for every frame")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     labels = json.loads(LABELS.read_text())
@@ -259,26 +264,32 @@ def main() -> None:
         if not clip.exists():
             print(f"{entry['file']}: not found under {args.data}; skipped")
             continue
-        keymap, how = keymap_for(clip)
+        keymap, how, made_on = keymap_for(clip)
         if keymap is None:
             print(f"{clip.name}: no key map ({how}); its {len(truth)} labelled notes count as wrong")
             for name in rows:
                 real[name][2] += len(truth)
             continue
-        frames = tracked(clip, args.detection)
+        seen_frames = tracked(clip, args.detection)
+        motion, correlations = cached_motion(clip, cache_root() / "real-hands" / f"{clip.stem}.motion.json", made_on)
+        frames = in_reference(seen_frames, motion) if args.camera == "followed" else seen_frames
         given = [NoteEvent(n["midi"], n["onset_s"], None, 64, "labels") for n in truth]
         heard = soundtrack_notes(clip)
         offset = 0.0  # the soundtrack and the picture share the container's clock
         print(f"\n{clip.name}: {len(frames)} frames, {sum(bool(f.hands) for f in frames)} with a hand; "
               f"key map {how}; {len(truth)} labelled notes; soundtrack: {len(heard)} notes, "
               "on the picture's clock")
+        print(f"the camera moves the keys up to {largest_shift(keymap, motion):.2f} white keys from the key map's "
+              f"frame (ECC correlation >= {min(correlations):.3f}); the key map is "
+              + ("carried along (landmarks moved into its frame)" if args.camera == "followed" else "kept fixed"))
         print(f"{'rule':32} {'labels':>12} {'labels-live':>12} {'soundtrack':>12} {'hand':>6}")
         from pianocam.fingering.network import note_costs
 
         cache = {}
 
         def costs_of(notes, key):
-            return lambda: cache.setdefault(key, note_costs(model, str(clip), notes, frames, keymap, offset))
+            # The network looks at crops of the image: around the fingertips as seen.
+            return lambda: cache.setdefault(key, note_costs(model, str(clip), notes, seen_frames, keymap, offset))
         for name in rows:
             rule = rules.get(name, DEFAULT_RULE)
             s = score(truth, decide(name, rules, given, frames, keymap, 0.0, costs_of(given, "labels")))
@@ -294,7 +305,8 @@ def main() -> None:
             print(f"{name:32} {s['right']:>6}/{s['notes']:<5} {live_cell:>12} "
                   f"{heard_cell:>12} {s['hand']:>3}/{s['notes']}")
         if heard:
-            vision_rows.append((clip.name, heard, vision_notes(clip, frames, keymap)))
+            # The detectors look at the image itself: the frames as seen, not moved.
+            vision_rows.append((clip.name, heard, vision_notes(clip, seen_frames, keymap)))
     rendered = rendered_figures(args.scenes, rules, args.detection, model) if args.scenes else {}
     print("\nall real clips (labels' notes, offline) beside the rendered scenes (MIDI, offline)")
     print(f"{'rule':32} {'real right':>14} {'real hand':>10} {'rendered right':>16}")
