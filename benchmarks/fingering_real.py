@@ -4,7 +4,11 @@ Truth: tests/fingering/fingering_real.json (the real clips in ../shared/data/rea
 hand and finger judged by eye, blind to pianocam; how is written in the file). Per clip, MediaPipe
 (complexity 1) tracks the hands; the key map comes from pianocam's calibration of the clip's first
 frames (given the leftmost C in view, judged by eye: neither keyboard end is in view) or, where it
-cannot calibrate, from a key map marked by eye in tests/fingering/keymaps/. Notes come from:
+cannot calibrate, from a key map marked by eye in tests/fingering/keymaps/. Both clips are hand-held: the
+key map, made on one frame, is carried along the camera's motion (camera_motion.py; --camera fixed: not).
+A clip labelled twice (SECOND: another labeller, blind to pianocam and to the first labels) is scored
+against each labelling and against the presses both give the same hand and finger; presses they dispute,
+or only one has, are listed with pianocam's answer and scored neither way. Notes come from:
   labels       the labels' own onsets and pitches, as a MIDI file would give them; offline decoding
   labels-live  the same notes decoded live (FingerAssigner), as the unit does
   soundtrack   basic-pitch on the clip's own sound (same clock as the picture), as `pianocam fingering` does
@@ -14,7 +18,7 @@ hands cached by that benchmark), so a cue is kept only if it helps on real foota
 Then vision-only notes (no MIDI, no sound) against the soundtrack's notes (real) and the truth (rendered):
 precision, recall, F1 per detector (keys darkening, fingertip strokes, both).
 Usage: .venv/bin/python benchmarks/fingering_real.py [--data ../shared/data] [--scenes 10] [--rules all]
-       [--detection 0.2] [--vision-scenes 0]
+       [--detection 0.2] [--vision-scenes 0] [--camera followed|fixed]
 """
 from __future__ import annotations
 
