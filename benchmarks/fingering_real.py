@@ -5,7 +5,8 @@ hand and finger judged by eye, blind to pianocam; how is written in the file). P
 (complexity 1) tracks the hands; the key map comes from pianocam's calibration of the clip's first
 frames (given the leftmost C in view, judged by eye: neither keyboard end is in view) or, where it
 cannot calibrate, from a key map marked by eye in tests/fingering/keymaps/. Both clips are hand-held: the
-key map, made on one frame, is carried along the camera's motion (camera_motion.py; --camera fixed: not).
+key map, made on one frame, is carried along the camera's motion (calibration/motion.py, as `pianocam
+fingering` does; --camera fixed: not).
 A clip labelled twice (SECOND: another labeller, blind to pianocam and to the first labels) is scored
 against each labelling and against the presses both give the same hand and finger; presses they dispute,
 or only one has, are listed with pianocam's answer and scored neither way. Notes come from:
@@ -30,17 +31,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import cv2
+import numpy as np
 
-# Beside this script: camera_motion.py (the hand-held camera's motion, to carry a key map along) and
-# fingering.py (its rendered scenes, and the unit's live decoding replayed).
-from camera_motion import cached_motion, in_reference, largest_shift
-
+# Beside this script: fingering.py (its rendered scenes, and the unit's live decoding replayed).
 from fingering import SETTINGS, first_frame, live, tracked_hands
 from pianocam.calibration.keymap import KeyMap, parse_note
 from pianocam.calibration.live import calibrate_frame
+from pianocam.calibration.motion import camera_motion, largest_shift
 from pianocam.config import CalibrationConfig
 from pianocam.fingering import assign_fingers
 from pianocam.fingering.evidence import DEFAULT_RULE
+from pianocam.fingering.steady import in_reference
 from pianocam.hands.tracker import HandTracker
 from pianocam.notes import NoteEvent
 from pianocam.notes.evaluate import match_notes, score_notes
@@ -296,6 +297,31 @@ def f1_row(name: str, truth: int, estimated: int, matched: int) -> str:
     return f"{name:22} {matched:>4}/{truth:<5} {estimated:>6} {p:>10.2f} {r:>7.2f} {2 * p * r / max(p + r, 1e-9):>5.2f}"
 
 
+MOTION_METHOD = "affine, key band less the hands"
+
+
+def cached_motion(clip: Path, cache: Path, keymap: KeyMap, frames: list, reference: int = 0) \
+        -> tuple[list[np.ndarray], list[float]]:
+    """The clip's camera motion against its key map's frame (calibration.motion), cached beside its hands."""
+    if cache.exists():
+        data = json.loads(cache.read_text())
+        if data["reference"] == reference and data.get("method") == MOTION_METHOD:
+            return [np.array(h) for h in data["homographies"]], data["correlations"]
+    capture = cv2.VideoCapture(str(clip))
+    images = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        images.append(image)
+    homographies, correlations = camera_motion(images, keymap, [[h.landmarks for h in f.hands] for f in frames],
+                                               reference)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"reference": reference, "method": MOTION_METHOD,
+                                 "homographies": [h.tolist() for h in homographies], "correlations": correlations}))
+    return homographies, correlations
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -307,7 +333,8 @@ def main() -> None:
                         "(default 0.5, the unit's tracker.min_detection_confidence)")
     parser.add_argument("--camera", choices=("followed", "fixed"), default="followed",
                         help="followed (default): each clip's key map carried along the hand-held camera's "
-                        "motion (benchmarks/camera_motion.py); fixed: the key map of one frame for every frame")
+                        "motion (calibration/motion.py, as pianocam fingering does); fixed: the key map of one frame for "
+                        "every frame")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     labels = json.loads(LABELS.read_text())
@@ -338,8 +365,10 @@ def main() -> None:
                     real[view][name][2] += len(truth)
             continue
         seen_frames = tracked(clip, args.detection)
-        motion, correlations = cached_motion(clip, cache_root() / "real-hands" / f"{clip.stem}.motion.json", made_on)
-        frames = in_reference(seen_frames, motion) if args.camera == "followed" else seen_frames
+        motion, correlations = cached_motion(clip, cache_root() / "real-hands" / f"{clip.stem}.motion.json", keymap,
+                                            seen_frames, made_on)
+        frames = [in_reference(f, h) for f, h in zip(seen_frames, motion)] if args.camera == "followed" \
+            else seen_frames
         heard = soundtrack_notes(clip)
         offset = 0.0  # the soundtrack and the picture share the container's clock
         print(f"\n{clip.name}: {len(frames)} frames, {sum(bool(f.hands) for f in frames)} with a hand; "
