@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
                      "when it has one. Which note source was used is said on stderr.")
     parser.add_argument("--keymap", help="keymap.json from `pianocam calibrate`; default: calibrate from the first frames")
     parser.add_argument("--first-c", help="for calibration: the leftmost C in view when neither keyboard end is")
+    parser.add_argument("--camera", choices=("moving", "fixed"), default="moving",
+                        help="moving (default): each frame is registered to the key map's frame (OpenCV ECC on the "
+                             "keys), so a hand-held camera's motion does not move the keys under the fingers (real "
+                             "partial clip: 4/10 -> 9/10 notes right); fixed: the key map as made, for every frame. A "
+                             "--keymap is taken to be of the video's first frame")
     parser.add_argument("--offset", type=float, default=None,
                         help="seconds the note clock runs ahead of the video; default: estimated from the data")
     parser.add_argument("--complexity", type=int, choices=(0, 1), default=1, help="MediaPipe model (default 1, full)")
@@ -44,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
 def _calibrate(video: str, first_c: str | None):
     """A key map from the first frame that shows enough of the keyboard, trying frames spread
     over the recording (hands may cover an end of the keyboard for a while)."""
+    return calibrate_video(video, first_c)[0]
+
+
+def calibrate_video(video: str, first_c: str | None):
+    """As _calibrate, with the index of the frame the key map was made on."""
     import cv2
 
     from pianocam.calibration.live import calibrate_frame
@@ -63,10 +73,12 @@ def _calibrate(video: str, first_c: str | None):
         keymap, error = calibrate_frame(image, CalibrationConfig(first_c=first_c or ""))
         if keymap is not None:
             logger.info("calibrated from frame %d", index)
-            return keymap
+            return keymap, index
         if provisional is None and not first_c:
             from pianocam.calibration.from_notes import provisional_keymap
-            provisional = provisional_keymap(image)
+            provisional = provisional_keymap(image), index
+            if provisional[0] is None:
+                provisional = None
     if provisional is not None:
         logger.info("keys located but not numbered (%s): numbering them from the notes", error)
         return provisional
@@ -131,9 +143,28 @@ def estimate_offset(args, kind: str, notes, frames, keymap) -> float:
     return 0.0 if kind in ("vision", "soundtrack") else estimate_clock_offset(notes, frames, keymap)
 
 
+def _camera_motion(video: str, index: int, keymap, complexity: int, min_detection: float):
+    """The camera's motion against frame `index` of the video (the key map's), frame by frame."""
+    import cv2
+
+    from pianocam.calibration.motion import CameraMotion
+    from pianocam.hands.tracker import HandTracker
+
+    capture = cv2.VideoCapture(video)
+    capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, image = capture.read()
+    capture.release()
+    if not ok:
+        raise ValueError(f"cannot read frame {index} of {video}")
+    with HandTracker(model_complexity=complexity, min_detection_confidence=min_detection, static=True) as tracker:
+        hands = tracker.process(image, index, 0.0)
+    return CameraMotion(image, keymap, [h.landmarks for h in hands.hands])
+
+
 def run(args) -> int:
     from pianocam.calibration.keymap import KeyMap
     from pianocam.fingering.assign import assign_fingers
+    from pianocam.fingering.steady import in_reference
     from pianocam.hands.tracker import HandTracker
     from pianocam.sources import SourceError
     from pianocam.sources.pacing import FramePacer
@@ -141,7 +172,7 @@ def run(args) -> int:
 
     try:
         kind, path = _note_source(args)
-        keymap = KeyMap.load(args.keymap) if args.keymap else _calibrate(args.video, args.first_c)
+        keymap, made_on = (KeyMap.load(args.keymap), 0) if args.keymap else calibrate_video(args.video, args.first_c)
         notes = [] if kind == "vision" else _read_notes(kind, path)
     except (ValueError, OSError, SourceError) as err:
         print(f"pianocam fingering: {err}", file=sys.stderr)
@@ -160,6 +191,13 @@ def run(args) -> int:
         keys = KeyPressDetector(keymap) if args.vision in ("keys", "both") else None
         presses = PressFinder(keymap) if args.vision == "motion" else None
     seen = {"strokes": [], "keys": []}
+    # Vision notes are found in the image as seen, so their hands stay where the camera saw them.
+    try:
+        motion = (_camera_motion(args.video, made_on, keymap, args.complexity, args.min_detection)
+                  if args.camera == "moving" and kind != "vision" else None)
+    except ValueError as err:
+        print(f"pianocam fingering: {err}", file=sys.stderr)
+        return 2
     with VideoFileSource(args.video, realtime=False) as source, \
             HandTracker(model_complexity=args.complexity, min_detection_confidence=args.min_detection) as tracker:
         tracker.follow(keymap)   # the keyboard-sized view
@@ -167,6 +205,9 @@ def run(args) -> int:
             if not pacer.keep(frame.t):
                 continue
             frames.append(tracker.process(frame.image, frame.index, frame.t))
+            if motion is not None:
+                landmarks = [h.landmarks for h in frames[-1].hands]
+                frames[-1] = in_reference(frames[-1], motion.update(frame.image, landmarks)[0])
             if strokes is not None:
                 seen["strokes"] += strokes.update(frames[-1], frame.t)
             if keys is not None:

@@ -19,10 +19,11 @@ KNUCKLES = (2, 5, 9, 13, 17)   # MediaPipe's base joint of each finger, thumb to
 @dataclass(frozen=True)
 class EvidenceRule:
     """What counts beyond distance, where two fingertips compete for one key (weights in cost units;
-    0 leaves a cue out). Measured on the real labelled notes (benchmarks/fingering_real.py): depth 1
-    took them from 34/40 to 36/40 (rendered live 98.6 → 98.9 %) but cost 2 of the close-up's 30 when
-    the notes come from its sound (and 3 of 29 in `pianocam practice`'s real test, whose clock offset
-    is estimated): a cue that needs exact timing. No cue helped everywhere, so all are off."""
+    0 leaves a cue out). Measured on the real labelled notes (benchmarks/fingering_real.py): with each
+    clip's key map carried along its hand-held camera, no cue at weight 1 changes a note (39/40 with or
+    without; depth 2: 36/40). Depth 1 gained 2 notes only while the partial clip's map was left behind
+    (34 → 36/40), and cost `pianocam practice`'s real test 3 of 29 (its clock offset is estimated): a cue
+    that needs exact timing. No cue helped, so all are off."""
 
     along: float = ALONG_KEY_WEIGHT  # weight of distance beyond the key's ends against distance across it
     smooth: int = 0                  # landmarks averaged over this many frames either side of each frame
