@@ -86,6 +86,7 @@ class Unit:
         self.notifier = Notifier()
         self.stop_event = threading.Event()
         self._source_online: bool | None = None
+        self._source_reopens = 0
         self.publisher.on_command("status", self._cmd_status)
         self.publisher.on_command("recalibrate", self._cmd_recalibrate)
         self.publisher.on_command("check_calibration", self._cmd_check_calibration)
@@ -160,13 +161,20 @@ class Unit:
 
     def _report_source(self) -> None:
         """Publish the source's state when it changes (a stalled camera goes offline until reopened)."""
-        online = self.source.online
+        online, reopens = self.source.online, self.source.reopens
+        if online and self._source_online and reopens != self._source_reopens:
+            # Stalled and reopened between two looks (a reopen can take less than the second between them):
+            # the outage is said all the same, then the recovery below.
+            logger.warning("source %s was offline and has been reopened", self.source.name)
+            self.publisher.emit("status", {"source": "offline", "source_reopens": reopens})
+            self._source_online = False
+        self._source_reopens = reopens
         if online != self._source_online:
             self._source_online = online
             if not online:
                 logger.warning("source %s is offline; reopening", self.source.name)
             self.publisher.emit("status", {"source": "online" if online else "offline",
-                                           "source_reopens": self.source.reopens})
+                                           "source_reopens": reopens})
 
     def _cmd_status(self, name: str, request: dict) -> dict:
         return {"metrics": self.pipeline.metrics(), "journal_backlog": self.publisher.pending(),
