@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pianocam.hands.view import View, keyboard_view
+from pianocam.hands.view import LARGE_HAND_SHARE, View, census_tiles, hand_share, keyboard_view, square, square_to_frame
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,10 @@ EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner 
 # look with room for four, one MediaPipe call every 2 s at 30 fps); a census that finds a third whole hand raises
 # the cap, and CENSUS_QUIET censuses' worth of frames with at most two hands lower it again. A still image
 # (static mode) runs palm detection anyway: its cap is four, and more than two hands are looked for (the
-# view's search tiles) only where more than two were found.
+# view's search tiles) only where more than two were found. Where the hands are small in the frame (the key map
+# says so) or their size is unknown (no key map), the census looks at square tiles as tall as the frame instead
+# of the whole frame (hands/view.py: census_tiles); in video a tile that shows hands nothing else tracks is then
+# tracked itself, every frame, while the cap stays raised (a second inset, a player beyond the keyboard's view).
 MAX_HANDS = ("auto", 1, 2, 3, 4)
 MOST_HANDS = 4
 ONE_PLAYER = 2
@@ -129,6 +132,11 @@ def _landmarks(result):
     for lm, handed in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
         yield (np.array([[p.x, p.y, p.z] for p in lm.landmark], dtype=np.float32),
                handed.classification[0].label, handed.classification[0].score)
+
+
+def _distinct(found: list[tuple], known: list[tuple]) -> list[tuple]:
+    """The hands of `found` that are none of `known` (boxes overlapping at most DUPLICATE_OVERLAP)."""
+    return [d for d in found if all(box_overlap(d[0], k[0]) <= DUPLICATE_OVERLAP for k in known)]
 
 
 def _room_for_a_hand(view: View, index: int, known: list[tuple], frame_width: int) -> bool:
@@ -199,6 +207,9 @@ class HandTracker:
         self.max_hands = ONE_PLAYER if self.auto_hands else self.most_hands
         self._frames = self._crowded = 0   # video mode, auto: frames processed; frames since more than two were seen
         self._wide = False   # auto: hands beyond the keyboard-sized view; the whole frame is looked at instead
+        self._small: bool | None = None   # hands small in the frame (from the key map); None: no key map
+        self._census_held: dict[int, object] = {}   # video, auto: census tile (left x) -> the graph tracking it
+        self._crowd_in_view = False   # video, auto: the census's extra hands lie where the main graph looks
         self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
         self.static = static
         self.tiles = TILES[tiles]
@@ -228,6 +239,8 @@ class HandTracker:
     def _cap(self) -> int:
         """MediaPipe's max_num_hands for the frame or mosaic graph (see MOST_HANDS)."""
         cap = self.most_hands if self.static else self.max_hands
+        if not self.static and self._census_held and not self._crowd_in_view:
+            cap = ONE_PLAYER   # the extra hands are tracked in their census tiles
         view = self._looking_at()
         return cap + (view.pieces - 1 if view is not None and not view.search else 0)
 
@@ -242,6 +255,7 @@ class HandTracker:
         if self.view_mode == "frame" or keymap is self._view_keymap:
             return
         self._view_keymap = keymap
+        self._small = None if keymap is None else hand_share(keymap, keymap.image_size) < LARGE_HAND_SHARE
         view = keyboard_view(keymap, always=self.view_mode == "keys") if keymap is not None else None
         view = None if view is not None and view.whole_frame else view
         if view == self.view:
@@ -255,6 +269,8 @@ class HandTracker:
         # is found by the search.
         self.close()
         self._graphs = []
+        self._census_held = {}
+        self._crowd_in_view = False
         self._rebuild()
         self._searcher = self._holder = self._held = None
         self._next_tile = 0
@@ -278,9 +294,6 @@ class HandTracker:
             for norm, label, score in _landmarks(self._graphs[0].process(mosaic)):
                 norm, cut = view.to_frame(norm)
                 detections.append((norm, label, score, cut))
-            self._count_players(detections, rgb, view)
-            if view.search:
-                detections += self._search(rgb, view, detections)
         for graph, (a, b) in zip(self._graphs if view is None else [], self.tiles):
             x0, x1 = int(round(a * width)), int(round(b * width))
             tile = np.ascontiguousarray(rgb[:, x0:x1]) if (x0, x1) != (0, width) else rgb
@@ -295,8 +308,12 @@ class HandTracker:
                 norm[:, 0] += x0 / width
                 cut = bool((a > 0 and norm[:, 0].min() < a + EDGE) or (b < 1 and norm[:, 0].max() > b - EDGE))
                 detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
-        if view is None and self.tiles == TILES[1]:
-            self._count_players(detections, rgb, None)
+        for x, graph in self._census_held.items():
+            detections += _distinct(self._look_at_census_tile(graph, rgb, x), detections)
+        if view is not None or self.tiles == TILES[1]:
+            self._count_players(detections, rgb, view)
+        if view is not None and view.search:
+            detections += self._search(rgb, view, detections)
         if not detections:
             return found
         scale = np.array([width, height, width], dtype=np.float32)
@@ -315,9 +332,11 @@ class HandTracker:
     def _count_players(self, detections: list[tuple], rgb: np.ndarray, view: View | None) -> None:
         """tracker.max_hands = auto: how many hands to want (see MOST_HANDS). With one player's two hands found,
         a census (every still image; every CENSUS_FRAMES frames of video) looks at the whole frame with room for
-        four; more than two whole hands raise the cap, and where some lie outside the keyboard-sized view (a
-        second keyboard, a player beyond the reach) the view is set aside for the whole frame while they stay.
-        The census's hands join `detections`."""
+        four (or, where hands are small or of unknown size, at the census tiles; on a still image also while a
+        hand is missing); more than two whole hands raise the cap. Where the census tiles found hands outside
+        the keyboard-sized view (or beyond the whole frame's reach), those tiles are tracked while they stay;
+        where the whole frame found some outside the view (a second keyboard, a player beyond the reach) the
+        view is set aside for the whole frame. The census's hands join `detections`."""
         if not self.auto_hands:
             return
         whole = lambda found: sum(not d[3] for d in keep_distinct(found, self.most_hands))  # noqa: E731
@@ -329,28 +348,80 @@ class HandTracker:
                 self._crowded = 0 if whole(detections) > ONE_PLAYER else self._crowded + 1
                 if self._crowded >= CENSUS_FRAMES * CENSUS_QUIET:
                     self.max_hands, self._crowded, self._wide = ONE_PLAYER, 0, False
+                    for graph in self._census_held.values():
+                        graph.close()
+                    self._census_held, self._crowd_in_view = {}, False
                     logger.info("hand tracking: at most %d hands for %d frames; tracking %d%s", ONE_PLAYER,
                                 CENSUS_FRAMES * CENSUS_QUIET, ONE_PLAYER, " on the view" * (self.view is not None))
                     self._rebuild()
                 return
             if self._frames % CENSUS_FRAMES:
                 return
+        tiles = self._census_tiles(rgb.shape[1::-1])
+        extra: list[tuple[tuple, int | None]] = []   # the census's hands that nothing else found, and their tile
         if whole(detections) <= ONE_PLAYER:
-            if len(keep_distinct(detections, ONE_PLAYER)) < ONE_PLAYER:
+            if len(keep_distinct(detections, ONE_PLAYER)) < ONE_PLAYER and not (self.static and tiles):
                 return   # a missing hand: palm detection (and the view's search tiles) look for it
-            if self._searcher is None:
-                self._searcher = self._graph(self.most_hands, static=True)
-            census = [(norm, label, score, False) for norm, label, score in _landmarks(self._searcher.process(rgb))]
-            if whole(detections + census) <= ONE_PLAYER:
+            census = self._census(rgb, tiles)
+            extra = [(d, x) for d, x in census if _distinct([d], detections)]
+            if whole(detections + [d for d, _ in census]) <= ONE_PLAYER:
+                if self.static:
+                    detections += [d for d, _ in extra]   # a still image: hands the view or the frame missed
                 return
-            detections += census
+            detections += [d for d, _ in census]
+        cap = self._cap()
         self.max_hands = self.most_hands
-        outside = view is not None and any(not view.holds(d[0]) for d in keep_distinct(detections, self.most_hands))
-        if not self.static:
+        kept = keep_distinct(detections, self.most_hands)
+        outside = view is not None and any(not view.holds(d[0]) for d in kept)
+        if self.static:
+            return
+        extra = [(d, x) for d, x in extra if any(d is k for k in kept)]
+        beyond = [x for d, x in extra if x is not None and not (view is not None and view.holds(d[0]))]
+        if beyond:
+            # Hands the whole frame or the view cannot see (small, beyond the keyboard): their census tiles are
+            # tracked from now on, each by a graph of its own with room for the hands it showed (no palm detection
+            # once it holds them); the main graph keeps one player's two unless extra hands lie in its view too.
+            for x in sorted(set(beyond)):
+                self._census_held[x] = self._graph(min(beyond.count(x), ONE_PLAYER))
+            self._crowd_in_view = view is not None and any(view.holds(d[0]) for d, _ in extra)
+            held = len(self._census_held)
+            logger.info("hand tracking: %d hands in view (two players?); tracking up to %d, %d census tile%s "
+                        "beyond the %s", whole(detections), self.most_hands, held, "s" * (held > 1),
+                        "view" if view is not None else "whole frame")
+        else:
             self._wide = outside
+            self._crowd_in_view = True
             logger.info("hand tracking: %d hands in view (two players?); tracking up to %d on the %s",
                         whole(detections), self.most_hands, "whole frame" if outside or view is None else "view")
+        if self._cap() != cap or not beyond:
             self._rebuild()
+
+    def _census_tiles(self, frame_size: tuple[int, int]) -> tuple[int, ...]:
+        """The census's square tiles (hands/view.py) where hands are small or of unknown size; (): the whole frame."""
+        if self.view_mode == "frame" or self._small is False:
+            return ()
+        return census_tiles(frame_size)
+
+    def _census(self, rgb: np.ndarray, tiles: tuple[int, ...]) -> list[tuple[tuple, int | None]]:
+        """One still-image look with room for four hands: at the whole frame, or at each census tile (the
+        tile's left x goes with its hands)."""
+        if self._searcher is None:
+            self._searcher = self._graph(self.most_hands, static=True)
+        if not tiles:
+            return [((norm, label, score, False), None) for norm, label, score in _landmarks(self._searcher.process(rgb))]
+        found = []
+        for x in tiles:
+            found += [(d, x) for d in self._look_at_census_tile(self._searcher, rgb, x)]
+        return found
+
+    def _look_at_census_tile(self, graph, rgb: np.ndarray, x: int) -> list[tuple]:
+        """Hands in the census tile at left x (as tall as the frame), in whole-frame fractions."""
+        side, width = rgb.shape[0], rgb.shape[1]
+        found = []
+        for norm, label, score in _landmarks(graph.process(square(rgb, x, 0, side))):
+            norm, cut = square_to_frame(norm, x, 0, side, (width, side), x > 0, x + side < width)
+            found.append((norm, label, score, cut))
+        return found
 
     def _search(self, rgb: np.ndarray, view: View, detections: list[tuple]) -> list[tuple]:
         """Hands the mosaic missed, from the view's square search tiles: the tile that held one last frame
@@ -391,7 +462,7 @@ class HandTracker:
         return found
 
     def close(self) -> None:
-        for graph in [*self._graphs, self._searcher, self._holder]:
+        for graph in [*self._graphs, self._searcher, self._holder, *self._census_held.values()]:
             if graph is not None:
                 graph.close()
 
