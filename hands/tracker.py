@@ -309,7 +309,7 @@ class HandTracker:
                 cut = bool((a > 0 and norm[:, 0].min() < a + EDGE) or (b < 1 and norm[:, 0].max() > b - EDGE))
                 detections.append((norm, handed.classification[0].label, handed.classification[0].score, cut))
         for x, graph in self._census_held.items():
-            detections += _distinct(self._look_at_census_tile(graph, rgb, x), detections)
+            detections += _distinct(self._look_at_census_tile(graph, rgb, x, hide=self._looking_at()), detections)
         if view is not None or self.tiles == TILES[1]:
             self._count_players(detections, rgb, view)
         if view is not None and view.search:
@@ -414,11 +414,18 @@ class HandTracker:
             found += [(d, x) for d in self._look_at_census_tile(self._searcher, rgb, x)]
         return found
 
-    def _look_at_census_tile(self, graph, rgb: np.ndarray, x: int) -> list[tuple]:
-        """Hands in the census tile at left x (as tall as the frame), in whole-frame fractions."""
+    def _look_at_census_tile(self, graph, rgb: np.ndarray, x: int, hide: View | None = None) -> list[tuple]:
+        """Hands in the census tile at left x (as tall as the frame), in whole-frame fractions. With `hide` (a
+        tracked tile, video mode) the view's crop is greyed out: the main graph tracks the hands there, and a
+        tile graph with room for the hands beyond it would otherwise take one of those."""
         side, width = rgb.shape[0], rgb.shape[1]
+        tile = square(rgb, x, 0, side)
+        if hide is not None:
+            a, b = max(hide.x0 - x, 0), min(hide.x0 + hide.width - x, side)
+            if a < b:
+                tile[hide.y0:hide.y0 + hide.height, a:b] = 128
         found = []
-        for norm, label, score in _landmarks(graph.process(square(rgb, x, 0, side))):
+        for norm, label, score in _landmarks(graph.process(tile)):
             norm, cut = square_to_frame(norm, x, 0, side, (width, side), x > 0, x + side < width)
             found.append((norm, label, score, cut))
         return found
