@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from pianocam.hands.tracker import HandTracker
-from pianocam.hands.view import GAP, hand_share, keyboard_view
+from pianocam.hands.view import GAP, census_tiles, hand_share, keyboard_view
 from pianocam.scene import Scene, SceneSpec
 from pianocam.scene.keymap import truth_keymap
 
@@ -129,3 +129,15 @@ def test_without_a_key_map_or_with_view_frame_the_tracker_sees_the_whole_frame()
         assert tracker.view is None
     with pytest.raises(ValueError, match="view"):
         HandTracker(view="crop")
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (854, 480), (960, 540)])
+def test_census_tiles_are_as_tall_as_the_frame_cover_its_width_and_overlap_by_a_third(size):
+    fw, fh = size
+    tiles = census_tiles(size)
+    assert len(tiles) == 3 and tiles[0] == 0 and tiles[-1] + fh == fw
+    assert all(b - a <= fh * 2 / 3 for a, b in zip(tiles, tiles[1:]))   # overlap at least a third of a tile
+
+
+def test_a_near_square_frame_takes_its_census_whole():
+    assert census_tiles((640, 480)) == ()
