@@ -3,15 +3,17 @@
 Prints, per complexity and what MediaPipe looks at (frame: the whole frame; tiles2: two fixed overlapping
 halves, tracker.tiles = 2; auto: tracker.view = auto, the default: the keyboard-sized view of hands/view.py,
 with its search tiles, where the key map says hands are small, and tracker.max_hands = auto, the default: up
-to four hands where more than two are seen; auto2: the same view with max_hands = 2, the default before; keys:
-that view whenever a key map exists), how many annotated hands MediaPipe found (landmark centroid inside the
-box), how many of those got the right side, false detections, and CPU ms per frame (median of process time,
-all of MediaPipe's threads: steadier than wall time on a shared box; on the still frames the second call on
-each, the first starting the view's graphs). --why says for each cover frame why its missed hands were missed.
-The view needs a key map: each frame's own, from the unit's calibration (calibrate_frame); where it finds the
-keys but cannot number them, again with a made-up first_c (the view needs only where the keys are, not their
-names); frames it cannot map keep the whole frame. Rendered scenes (88 keys, 61 keys, a close-up, 88 keys from
-farther) add the fingertip error against the drawn hands and the share of frames with both hands found.
+to four hands where more than two are seen, counted by a census that looks at square tiles as tall as the
+frame where hands are small or there is no key map (on a still image also while a hand is missing); auto2: the
+same view with max_hands = 2, the default before; keys: that view whenever a key map exists), how many
+annotated hands MediaPipe found (landmark centroid inside the box), how many of those got the right side,
+false detections, and CPU ms per frame (median of process time, all of MediaPipe's threads: steadier than wall
+time on a shared box; on the still frames the second call on each, the first starting the view's graphs).
+--why says for each cover frame why its missed hands were missed. The view needs a key map: each frame's own,
+from the unit's calibration (calibrate_frame); where it finds the keys but cannot number them, again with a
+made-up first_c (the view needs only where the keys are, not their names); frames it cannot map keep the whole
+frame. Rendered scenes (88 keys, 61 keys, a close-up, 88 keys from farther) add the fingertip error against
+the drawn hands and the share of frames with both hands found.
 Usage: .venv/bin/python benchmarks/real_hands.py [--data ../shared/data] [--no-scenes] [--only-view] [--why]
        [--complexity 0 1]
 """
