@@ -139,6 +139,14 @@ def _distinct(found: list[tuple], known: list[tuple]) -> list[tuple]:
     return [d for d in found if all(box_overlap(d[0], k[0]) <= DUPLICATE_OVERLAP for k in known)]
 
 
+def _padded_box(normalized: np.ndarray, width: int, height: int, pad: float = 0.1) -> np.ndarray:
+    """A hand's landmark bounding box in frame pixels, `pad` of its size wider on every side: [[x0, y0], [x1, y1]]."""
+    xy = normalized[:, :2] * (width, height)
+    low, high = xy.min(0), xy.max(0)
+    margin = pad * (high - low)
+    return np.stack([np.clip(low - margin, 0, (width, height)), np.clip(high + margin, 0, (width, height))]).round().astype(int)
+
+
 def _room_for_a_hand(view: View, index: int, known: list[tuple], frame_width: int) -> bool:
     """Whether search tile `index` has a free stretch half a hand wide beside the hands already found."""
     x0, x1 = view.search[index], view.search[index] + view.height
@@ -362,7 +370,7 @@ class HandTracker:
         if whole(detections) <= ONE_PLAYER:
             if len(keep_distinct(detections, ONE_PLAYER)) < ONE_PLAYER and not (self.static and tiles):
                 return   # a missing hand: palm detection (and the view's search tiles) look for it
-            census = self._census(rgb, tiles)
+            census = self._census(rgb, tiles, detections)
             extra = [(d, x) for d, x in census if _distinct([d], detections)]
             if whole(detections + [d for d, _ in census]) <= ONE_PLAYER:
                 if self.static:
@@ -402,19 +410,21 @@ class HandTracker:
             return ()
         return census_tiles(frame_size)
 
-    def _census(self, rgb: np.ndarray, tiles: tuple[int, ...]) -> list[tuple[tuple, int | None]]:
+    def _census(self, rgb: np.ndarray, tiles: tuple[int, ...], known: list[tuple]) -> list[tuple[tuple, int | None]]:
         """One still-image look with room for four hands: at the whole frame, or at each census tile (the
-        tile's left x goes with its hands)."""
+        tile's left x goes with its hands) with the hands already `known` greyed out, so that the tiles look only
+        for others (each hand found again would cost a landmark run in every tile that shows it)."""
         if self._searcher is None:
             self._searcher = self._graph(self.most_hands, static=True)
         if not tiles:
             return [((norm, label, score, False), None) for norm, label, score in _landmarks(self._searcher.process(rgb))]
         found = []
         for x in tiles:
-            found += [(d, x) for d in self._look_at_census_tile(self._searcher, rgb, x)]
+            found += [(d, x) for d in self._look_at_census_tile(self._searcher, rgb, x, known=known)]
         return found
 
-    def _look_at_census_tile(self, graph, rgb: np.ndarray, x: int, hide: View | None = None) -> list[tuple]:
+    def _look_at_census_tile(self, graph, rgb: np.ndarray, x: int, hide: View | None = None,
+                             known: list[tuple] = ()) -> list[tuple]:
         """Hands in the census tile at left x (as tall as the frame), in whole-frame fractions. With `hide` (a
         tracked tile, video mode) the view's crop is greyed out: the main graph tracks the hands there, and a
         tile graph with room for the hands beyond it would otherwise take one of those."""
@@ -424,6 +434,11 @@ class HandTracker:
             a, b = max(hide.x0 - x, 0), min(hide.x0 + hide.width - x, side)
             if a < b:
                 tile[hide.y0:hide.y0 + hide.height, a:b] = 128
+        for d in known:
+            (a, top), (b, bottom) = _padded_box(d[0], width, side)
+            a, b = max(a - x, 0), min(b - x, side)
+            if a < b:
+                tile[top:bottom, a:b] = 128
         found = []
         for norm, label, score in _landmarks(graph.process(tile)):
             norm, cut = square_to_frame(norm, x, 0, side, (width, side), x > 0, x + side < width)
