@@ -115,6 +115,11 @@ MAX_HANDS = ("auto", 1, 2, 3, 4)
 MOST_HANDS = 4
 ONE_PLAYER = 2
 CENSUS_FRAMES = 60
+# A census hand whose landmarks span less than half a hand at the mapped keyboard (6.5 white keys) belongs to no
+# player there nor at another keyboard filmed alike. On the real cover frames the census tiles found a violinist's
+# hands in the scene behind a keyboard at 0.31-0.34 of that, and the hands they should find at 0.95-1.06 (the second
+# inset, the second keyboard). Chosen on those frames, the ones reported (in-sample), halfway in round terms.
+TOO_SMALL = 0.5
 CENSUS_QUIET = 2
 
 
@@ -216,6 +221,7 @@ class HandTracker:
         self._frames = self._crowded = 0   # video mode, auto: frames processed; frames since more than two were seen
         self._wide = False   # auto: hands beyond the keyboard-sized view; the whole frame is looked at instead
         self._small: bool | None = None   # hands small in the frame (from the key map); None: no key map
+        self._hand_share: float | None = None   # a hand's width at the mapped keyboard, share of the frame's longer side
         self._census_held: dict[int, object] = {}   # video, auto: census tile (left x) -> the graph tracking it
         self._crowd_in_view = False   # video, auto: the census's extra hands lie where the main graph looks
         self._previous: dict[str, float] = {}  # side -> wrist x (0..1) in the last frame it was seen
@@ -263,7 +269,8 @@ class HandTracker:
         if self.view_mode == "frame" or keymap is self._view_keymap:
             return
         self._view_keymap = keymap
-        self._small = None if keymap is None else hand_share(keymap, keymap.image_size) < LARGE_HAND_SHARE
+        self._hand_share = None if keymap is None else hand_share(keymap, keymap.image_size)
+        self._small = None if keymap is None else self._hand_share < LARGE_HAND_SHARE
         view = keyboard_view(keymap, always=self.view_mode == "keys") if keymap is not None else None
         view = None if view is not None and view.whole_frame else view
         if view == self.view:
@@ -420,8 +427,17 @@ class HandTracker:
             return [((norm, label, score, False), None) for norm, label, score in _landmarks(self._searcher.process(rgb))]
         found = []
         for x in tiles:
-            found += [(d, x) for d in self._look_at_census_tile(self._searcher, rgb, x, known=known)]
+            found += [(d, x) for d in self._look_at_census_tile(self._searcher, rgb, x, known=known)
+                      if self._plausible(d[0], rgb.shape[1::-1])]
         return found
+
+    def _plausible(self, normalized: np.ndarray, frame_size: tuple[int, int]) -> bool:
+        """Whether a census hand is large enough to be a player's at this keyboard or one filmed alike (see
+        TOO_SMALL); without a key map any hand is."""
+        if self._hand_share is None:
+            return True
+        span = float(((normalized[:, :2].max(0) - normalized[:, :2].min(0)) * frame_size).max())
+        return span >= TOO_SMALL * self._hand_share * max(frame_size)
 
     def _look_at_census_tile(self, graph, rgb: np.ndarray, x: int, hide: View | None = None,
                              known: list[tuple] = ()) -> list[tuple]:

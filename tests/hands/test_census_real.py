@@ -59,3 +59,18 @@ def test_in_video_the_census_tile_with_the_second_inset_is_tracked_from_the_firs
         assert tracker.max_hands == 4 and tracker.view is not None
     assert max(found[:CENSUS_FRAMES - 1]) == 2, found   # the mapped inset's player, until the first census
     assert min(found[CENSUS_FRAMES:]) == 4, found       # the other inset's hands, tracked in their census tile
+
+
+# One pianist at a whole keyboard, a violinist and a cellist filmed behind it (their hands a third of a pianist's).
+BEHIND = "Game_of_Thrones_-_Medley__Piano___String_Cover__"
+
+
+def test_hands_far_smaller_than_a_hand_at_the_keyboard_do_not_raise_the_cap(shared_data):
+    name = next((p.name for p in (shared_data / "real" / "hands").glob(BEHIND + "*.jpg")), BEHIND)
+    image, (keymap, error), expected = _frame(shared_data, name)
+    assert keymap is not None, error
+    with HandTracker(model_complexity=0, static=True) as tracker:
+        tracker.follow(keymap)
+        hands = tracker.process(image)
+        assert tracker.max_hands == 2   # measured: 4 (the violinist's two hands) without the size check
+    assert len(_boxes_hit(hands, expected)[0]) == 2 == len(hands.hands)
