@@ -115,12 +115,12 @@ MAX_HANDS = ("auto", 1, 2, 3, 4)
 MOST_HANDS = 4
 ONE_PLAYER = 2
 CENSUS_FRAMES = 60
+CENSUS_QUIET = 2
 # A census hand whose landmarks span less than half a hand at the mapped keyboard (6.5 white keys) belongs to no
 # player there nor at another keyboard filmed alike. On the real cover frames the census tiles found a violinist's
 # hands in the scene behind a keyboard at 0.31-0.34 of that, and the hands they should find at 0.95-1.06 (the second
 # inset, the second keyboard). Chosen on those frames, the ones reported (in-sample), halfway in round terms.
 TOO_SMALL = 0.5
-CENSUS_QUIET = 2
 
 
 def keep_distinct(detections: list[tuple], max_hands: int) -> list[tuple]:
