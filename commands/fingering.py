@@ -191,10 +191,9 @@ def run(args) -> int:
         keys = KeyPressDetector(keymap) if args.vision in ("keys", "both") else None
         presses = PressFinder(keymap) if args.vision == "motion" else None
     seen = {"strokes": [], "keys": []}
-    # Vision notes are found in the image as seen, so their hands stay where the camera saw them.
     try:
         motion = (_camera_motion(args.video, made_on, keymap, args.complexity, args.min_detection)
-                  if args.camera == "moving" and kind != "vision" else None)
+                  if args.camera == "moving" else None)
     except ValueError as err:
         print(f"pianocam fingering: {err}", file=sys.stderr)
         return 2
@@ -204,16 +203,19 @@ def run(args) -> int:
         while (frame := source.read()) is not None:
             if not pacer.keep(frame.t):
                 continue
-            frames.append(tracker.process(frame.image, frame.index, frame.t))
+            hands = tracker.process(frame.image, frame.index, frame.t)
+            homography = None
             if motion is not None:
-                landmarks = [h.landmarks for h in frames[-1].hands]
-                frames[-1] = in_reference(frames[-1], motion.update(frame.image, landmarks)[0])
+                homography = motion.update(frame.image, [h.landmarks for h in hands.hands])[0]
+            frames.append(in_reference(hands, homography) if homography is not None else hands)
+            # The strokes and keys darkening detectors look at the hands and keys as the camera saw them;
+            # the presses take the camera's motion (keys sampled where they now lie, fingertips moved back).
             if strokes is not None:
-                seen["strokes"] += strokes.update(frames[-1], frame.t)
+                seen["strokes"] += strokes.update(hands, frame.t)
             if keys is not None:
-                seen["keys"] += keys.update(frame.image, frames[-1], frame.t)
+                seen["keys"] += keys.update(frame.image, hands, frame.t)
             if presses is not None:
-                presses.update(frame.image, frames[-1], frame.t)
+                presses.update(frame.image, hands, frame.t, homography)
     if kind == "vision":
         from pianocam.notes.strokes import merge_notes
         notes = presses.notes() if presses is not None else merge_notes(seen["strokes"], seen["keys"])
