@@ -17,9 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
                                        "mkv): notes transcribed with basic-pitch")
     notes.add_argument("--vision", nargs="?", const="motion", choices=("motion", "strokes", "keys", "both"),
                        help="no MIDI, no sound: notes from the camera alone: fingertip strokes and key motion in the "
-                            "black-key band together (motion, the default: real close-up F1 0.79, held-out partial "
-                            "clip 0.20), fingertips seen striking alone (strokes: close-up 0.75), keys seen darkening "
-                            "(keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
+                            "black-key band together, following the camera (motion, the default: real close-up F1 0.87, "
+                            "held-out partial clip 0.35), fingertips seen striking alone (strokes: close-up 0.75), "
+                            "keys seen darkening (keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
                             "benchmarks/fingering_real.py")
     parser.epilog = ("With no --midi, --audio or --vision the notes come from the video's own soundtrack, "
                      "when it has one. Which note source was used is said on stderr.")
@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     parser.add_argument("--camera", choices=("moving", "fixed"), default="moving",
                         help="moving (default): each frame is registered to the key map's frame (OpenCV ECC on the "
                              "keys), so a hand-held camera's motion does not move the keys under the fingers (real "
-                             "partial clip: 4/10 -> 9/10 notes right); fixed: the key map as made, for every frame. A "
+                             "partial clip: 4/10 -> 9/10 notes right; --vision's presses: F1 0.20 -> 0.35); fixed: the "
+                             "key map as made, for every frame. A "
                              "--keymap is taken to be of the video's first frame")
     parser.add_argument("--offset", type=float, default=None,
                         help="seconds the note clock runs ahead of the video; default: estimated from the data")
