@@ -254,9 +254,10 @@ def confusion_table(confusion: Counter) -> str:
     return "\n".join(lines)
 
 
-def vision_notes(clip: Path, frames: list, keymap: KeyMap) -> dict[str, list[NoteEvent]]:
+def vision_notes(clip: Path, frames: list, keymap: KeyMap, motion: list | None = None) -> dict[str, list[NoteEvent]]:
     """Vision-only notes per detector: keys seen darkening, fingertips seen striking, both of those merged,
-    and strokes scored with key motion (`pianocam fingering --vision`'s default)."""
+    and strokes scored with key motion (`pianocam fingering --vision`'s default), which takes the camera's
+    motion (per frame, the homography from the key map's frame) where it is given, as the command does."""
     from pianocam.notes.presses import PressFinder
     from pianocam.notes.strokes import StrokeDetector, merge_notes
     from pianocam.notes.vision import KeyPressDetector
@@ -264,13 +265,13 @@ def vision_notes(clip: Path, frames: list, keymap: KeyMap) -> dict[str, list[Not
     darkening, strokes, presses = KeyPressDetector(keymap), StrokeDetector(keymap), PressFinder(keymap)
     capture = cv2.VideoCapture(str(clip))
     seen = {"keys darkening": [], "fingertip strokes": []}
-    for hands in frames:
+    for index, hands in enumerate(frames):
         ok, image = capture.read()
         if not ok:
             break
         seen["keys darkening"] += darkening.update(image, hands, hands.t)
         seen["fingertip strokes"] += strokes.update(hands, hands.t)
-        presses.update(image, hands, hands.t)
+        presses.update(image, hands, hands.t, motion[index] if motion is not None else None)
     seen["both"] = merge_notes(seen["fingertip strokes"], seen["keys darkening"])
     seen["strokes + key motion"] = presses.notes()
     return seen
@@ -456,7 +457,7 @@ def main() -> None:
         # A soundtrack is a reference only where the labels say the clip's sound has the piano in it.
         reference = heard if entry.get("audio_onset_method") else []
         vision_rows.append((clip.name, vision_truths(clip, reference, entry["notes"]),
-                            vision_notes(clip, viewed, keymap)))
+                            vision_notes(clip, viewed, keymap, motion if args.camera == "followed" else None)))
     if disputes:
         print("\npresses the labellings do not agree on, and pianocam's answer (first rule)\n" + "\n".join(disputes))
     rendered = rendered_figures(args.scenes, rules, args.detection, model) if args.scenes else {}

@@ -17,9 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
                                        "mkv): notes transcribed with basic-pitch")
     notes.add_argument("--vision", nargs="?", const="motion", choices=("motion", "strokes", "keys", "both"),
                        help="no MIDI, no sound: notes from the camera alone: fingertip strokes and key motion in the "
-                            "black-key band together (motion, the default: real close-up F1 0.79, held-out partial "
-                            "clip 0.20), fingertips seen striking alone (strokes: close-up 0.75), keys seen darkening "
-                            "(keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
+                            "black-key band together, following the camera (motion, the default: real close-up F1 0.87, "
+                            "held-out partial clip 0.35), fingertips seen striking alone (strokes: close-up 0.75), "
+                            "keys seen darkening (keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
                             "benchmarks/fingering_real.py")
     parser.epilog = ("With no --midi, --audio or --vision the notes come from the video's own soundtrack, "
                      "when it has one. Which note source was used is said on stderr.")
@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     parser.add_argument("--camera", choices=("moving", "fixed"), default="moving",
                         help="moving (default): each frame is registered to the key map's frame (OpenCV ECC on the "
                              "keys), so a hand-held camera's motion does not move the keys under the fingers (real "
-                             "partial clip: 4/10 -> 9/10 notes right); fixed: the key map as made, for every frame. A "
+                             "partial clip: 4/10 -> 9/10 notes right; --vision's presses: F1 0.20 -> 0.35); fixed: the "
+                             "key map as made, for every frame. A "
                              "--keymap is taken to be of the video's first frame")
     parser.add_argument("--offset", type=float, default=None,
                         help="seconds the note clock runs ahead of the video; default: estimated from the data")
@@ -191,10 +192,9 @@ def run(args) -> int:
         keys = KeyPressDetector(keymap) if args.vision in ("keys", "both") else None
         presses = PressFinder(keymap) if args.vision == "motion" else None
     seen = {"strokes": [], "keys": []}
-    # Vision notes are found in the image as seen, so their hands stay where the camera saw them.
     try:
         motion = (_camera_motion(args.video, made_on, keymap, args.complexity, args.min_detection)
-                  if args.camera == "moving" and kind != "vision" else None)
+                  if args.camera == "moving" else None)
     except ValueError as err:
         print(f"pianocam fingering: {err}", file=sys.stderr)
         return 2
@@ -204,16 +204,19 @@ def run(args) -> int:
         while (frame := source.read()) is not None:
             if not pacer.keep(frame.t):
                 continue
-            frames.append(tracker.process(frame.image, frame.index, frame.t))
+            hands = tracker.process(frame.image, frame.index, frame.t)
+            homography = None
             if motion is not None:
-                landmarks = [h.landmarks for h in frames[-1].hands]
-                frames[-1] = in_reference(frames[-1], motion.update(frame.image, landmarks)[0])
+                homography = motion.update(frame.image, [h.landmarks for h in hands.hands])[0]
+            frames.append(in_reference(hands, homography) if homography is not None else hands)
+            # The strokes and keys darkening detectors look at the hands and keys as the camera saw them;
+            # the presses take the camera's motion (keys sampled where they now lie, fingertips moved back).
             if strokes is not None:
-                seen["strokes"] += strokes.update(frames[-1], frame.t)
+                seen["strokes"] += strokes.update(hands, frame.t)
             if keys is not None:
-                seen["keys"] += keys.update(frame.image, frames[-1], frame.t)
+                seen["keys"] += keys.update(frame.image, hands, frame.t)
             if presses is not None:
-                presses.update(frame.image, frames[-1], frame.t)
+                presses.update(frame.image, hands, frame.t, homography)
     if kind == "vision":
         from pianocam.notes.strokes import merge_notes
         notes = presses.notes() if presses is not None else merge_notes(seen["strokes"], seen["keys"])

@@ -75,3 +75,22 @@ def test_two_keys_moving_together_under_two_fingers_are_a_chord(keymap):
     planes = {"right": right_hand(90, rng, reach={1: {40: 4.0}, 5: {40: 4.0}})}
     levels = levels_of(90, rng, midis, {60: (41, -8.0), 67: (41, -8.0)})
     assert sorted(n.pitch for n in find_presses(np.arange(90) / FPS, planes, levels, midis, keymap)) == [60, 67]
+
+
+def test_the_key_band_is_sampled_where_a_moving_camera_now_shows_it():
+    from pianocam.notes.key_motion import KeyBandLevels, band_points
+
+    to_image = np.array([[1.5, 0, -1200.0], [0, 1.5, 20.0], [0, 0, 1]])   # C4..C6 in view, 35 px a white key
+    keymap = build_keymap(np.linalg.inv(to_image), (1280, 400), range(60, 85))
+    band = KeyBandLevels(keymap)
+    still = np.full((400, 1280, 3), 100, np.uint8)
+    band.update(still, homography=np.eye(3))          # the first frame: every key at its own level
+    # The camera pans 12 px (a third of a white key) to the right; E4's band, lit up, is now there.
+    shift = np.array([[1.0, 0, 12.0], [0, 1, 0], [0, 0, 1]])
+    moved = still.copy()
+    points = keymap.to_image(band_points(keymap, 64)) + (12.0, 0.0)
+    x0, y0 = np.floor(points.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int)
+    moved[y0:y1 + 1, x0:x1 + 1] = 160
+    levels = dict(zip(band.midis, band.update(moved, homography=shift)))
+    assert levels[64] > 150 and levels[62] < 130 and levels[65] < 130
