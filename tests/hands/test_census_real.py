@@ -1,16 +1,8 @@
 """The census's tiles on real cover frames whose hands lie beyond one keyboard's view: found still and in video."""
-import sys
-from pathlib import Path
-
-import cv2
 import pytest
 
 from pianocam.hands.tracker import CENSUS_FRAMES, HandTracker
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_hands import boxes, keymap_for  # noqa: E402  (the benchmark's VOC reader and key maps)
-from test_duet_real import _boxes_hit  # noqa: E402
+from tests.hands.covers import boxes_hit, cover_frame, keymap_for
 
 # One performance shown in two insets (hands 4-7 % of the width): calibration maps one inset's keyboard, and
 # the whole frame shows the other inset's hands too small for MediaPipe (0 of 4 found there).
@@ -20,11 +12,8 @@ COLLAGE = "King_Dedede_s_Theme_-_Kirby_-_Piano_Remix__HQ-zZ66bVK5Y2E.mkv_4743.jp
 
 
 def _frame(shared_data, name):
-    path = shared_data / "real" / "hands" / name
-    if not path.exists():
-        pytest.skip(f"cover frame {name} not in {path.parent}")
-    image = cv2.imread(str(path))
-    return image, keymap_for(image), boxes(path.with_suffix(".xml"))
+    image, expected = cover_frame(shared_data, name)
+    return image, keymap_for(image), expected
 
 
 def test_a_still_frame_with_a_second_inset_gets_its_hands_from_the_census_tiles(shared_data):
@@ -34,7 +23,7 @@ def test_a_still_frame_with_a_second_inset_gets_its_hands_from_the_census_tiles(
         tracker.follow(keymap)
         assert tracker.view is not None   # the mapped inset's keyboard view
         hands = tracker.process(image)
-    hit, _ = _boxes_hit(hands, expected)
+    hit, _ = boxes_hit(hands, expected)
     assert hit == {0, 1, 2, 3}, hit   # measured 4 of 4; 2 (the mapped inset's) with the whole-frame census
 
 
@@ -43,11 +32,11 @@ def test_a_still_frame_without_a_key_map_looks_at_the_census_tiles_while_a_hand_
     if keymap is not None:
         pytest.skip("calibration now maps the collage; this test is about a frame without a key map")
     with HandTracker(model_complexity=0, static=True, view="frame") as frame_only:
-        assert len(_boxes_hit(frame_only.process(image), expected)[0]) <= 1   # measured 1 in the whole frame
+        assert len(boxes_hit(frame_only.process(image), expected)[0]) <= 1   # measured 1 in the whole frame
     with HandTracker(model_complexity=0, static=True) as tracker:
         tracker.follow(None)
         hands = tracker.process(image)
-    assert len(_boxes_hit(hands, expected)[0]) == 4 == len(hands.hands)   # the four-hand cap, all of them real
+    assert len(boxes_hit(hands, expected)[0]) == 4 == len(hands.hands)   # the four-hand cap, all of them real
 
 
 def test_in_video_the_census_tile_with_the_second_inset_is_tracked_from_the_first_census_on(shared_data):
@@ -55,7 +44,7 @@ def test_in_video_the_census_tile_with_the_second_inset_is_tracked_from_the_firs
     assert keymap is not None, error
     with HandTracker(model_complexity=0) as tracker:
         tracker.follow(keymap)
-        found = [len(_boxes_hit(tracker.process(image, i, i / 30), expected)[0]) for i in range(CENSUS_FRAMES + 30)]
+        found = [len(boxes_hit(tracker.process(image, i, i / 30), expected)[0]) for i in range(CENSUS_FRAMES + 30)]
         assert tracker.max_hands == 4 and tracker.view is not None
     assert max(found[:CENSUS_FRAMES - 1]) == 2, found   # the mapped inset's player, until the first census
     assert min(found[CENSUS_FRAMES:]) == 4, found       # the other inset's hands, tracked in their census tile
@@ -73,4 +62,4 @@ def test_hands_far_smaller_than_a_hand_at_the_keyboard_do_not_raise_the_cap(shar
         tracker.follow(keymap)
         hands = tracker.process(image)
         assert tracker.max_hands == 2   # measured: 4 (the violinist's two hands) without the size check
-    assert len(_boxes_hit(hands, expected)[0]) == 2 == len(hands.hands)
+    assert len(boxes_hit(hands, expected)[0]) == 2 == len(hands.hands)

@@ -1,14 +1,6 @@
 """tracker.max_hands = auto on real frames with four hands: all four found, where a cap of two found two."""
-import sys
-from pathlib import Path
-
-import cv2
-import pytest
-
 from pianocam.hands.tracker import CENSUS_FRAMES, HandTracker
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from real_hands import boxes, keymap_for  # noqa: E402  (the benchmark's VOC reader and key maps)
+from tests.hands.covers import boxes_hit, cover_frame, keymap_for
 
 # Two players at two keyboards, one above the other, filmed from above: the unit maps one keyboard, and the
 # other player's hands lie beyond its keyboard-sized view.
@@ -18,26 +10,10 @@ MINUET = "Minuet_in_G_Major_-_Bach__Petzold_-icZob9-1MDw.webm_2476.jpg"
 
 
 def _frame(shared_data, name):
-    path = shared_data / "real" / "hands" / name
-    if not path.exists():
-        pytest.skip(f"cover frame {name} not in {path.parent}")
-    image = cv2.imread(str(path))
+    image, expected = cover_frame(shared_data, name)
     keymap, error = keymap_for(image)
     assert keymap is not None, error
-    return image, keymap, boxes(path.with_suffix(".xml"))
-
-
-def _boxes_hit(hands, expected) -> tuple[set[int], int]:
-    """Annotated boxes holding a found hand's landmark centroid, and how many of those on the annotated side."""
-    hit, sided = set(), 0
-    for hand in hands.hands:
-        cx, cy = hand.landmarks[:, :2].mean(axis=0)
-        box = next((i for i, (_, (x0, y0, x1, y1)) in enumerate(expected)
-                    if x0 <= cx <= x1 and y0 <= cy <= y1 and i not in hit), None)
-        if box is not None:
-            hit.add(box)
-            sided += hand.side == expected[box][0]
-    return hit, sided
+    return image, keymap, expected
 
 
 def test_a_still_frame_with_four_hands_gets_all_four_where_two_were_the_cap(shared_data):
@@ -45,11 +21,11 @@ def test_a_still_frame_with_four_hands_gets_all_four_where_two_were_the_cap(shar
     assert len(expected) == 4
     with HandTracker(model_complexity=0, static=True, max_hands=2) as two:
         two.follow(keymap)
-        assert len(_boxes_hit(two.process(image), expected)[0]) == 2   # measured: the mapped keyboard's player
+        assert len(boxes_hit(two.process(image), expected)[0]) == 2   # measured: the mapped keyboard's player
     with HandTracker(model_complexity=0, static=True) as tracker:   # max_hands = auto, the default
         tracker.follow(keymap)
         hands = tracker.process(image)
-    hit, sided = _boxes_hit(hands, expected)
+    hit, sided = boxes_hit(hands, expected)
     assert hit == {0, 1, 2, 3} and len(hands.hands) == 4
     assert sided >= 3   # MediaPipe's labels; measured 4 of 4
 
@@ -58,7 +34,7 @@ def test_in_video_the_census_raises_the_cap_at_its_first_look_and_keeps_four(sha
     image, keymap, expected = _frame(shared_data, DRAGONS)
     with HandTracker(model_complexity=0) as tracker:
         tracker.follow(keymap)
-        found = [len(_boxes_hit(tracker.process(image, i, i / 30), expected)[0]) for i in range(2 * CENSUS_FRAMES)]
+        found = [len(boxes_hit(tracker.process(image, i, i / 30), expected)[0]) for i in range(2 * CENSUS_FRAMES)]
         assert tracker.max_hands == 4
     assert max(found[:CENSUS_FRAMES - 1]) == 2, found   # the view's player only, until the first census
     assert min(found[CENSUS_FRAMES:]) == 4, found
@@ -68,6 +44,6 @@ def test_one_player_in_video_keeps_two_hands_and_the_view(shared_data):
     image, keymap, expected = _frame(shared_data, MINUET)
     with HandTracker(model_complexity=0) as tracker:
         tracker.follow(keymap)
-        found = [len(_boxes_hit(tracker.process(image, i, i / 30), expected)[0]) for i in range(2 * CENSUS_FRAMES + 1)]
+        found = [len(boxes_hit(tracker.process(image, i, i / 30), expected)[0]) for i in range(2 * CENSUS_FRAMES + 1)]
         assert tracker.max_hands == 2 and tracker.view is not None
     assert min(found[CENSUS_FRAMES:]) == 2, found

@@ -1,17 +1,10 @@
 """The keyboard-sized view on real cover frames: hands the whole frame misses, found through the view."""
-import sys
-from pathlib import Path
-
-import cv2
 import numpy as np
-import pytest
 
 from pianocam.calibration.live import calibrate_frame
 from pianocam.config import CalibrationConfig
 from pianocam.hands.tracker import HandTracker
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from real_hands import boxes  # noqa: E402  (the benchmark's VOC reader; one reader for both)
+from tests.hands.covers import cover_frame
 
 # Whole 88-key keyboards at 1920x1080 (hands 9-14 % of the width) that today's calibration maps.
 MINUET = "Minuet_in_G_Major_-_Bach__Petzold_-icZob9-1MDw.webm_2476.jpg"
@@ -19,13 +12,10 @@ VIVALDI = "Vivaldi_-_Winter__The_Four_Seasons_-6El8B8hJ4Sg.mkv_3608.jpg"
 
 
 def _frame(shared_data, name):
-    path = shared_data / "real" / "hands" / name
-    if not path.exists():
-        pytest.skip(f"cover frame {name} not in {path.parent}")
-    image = cv2.imread(str(path))
-    keymap, error = calibrate_frame(image, CalibrationConfig())
+    image, expected = cover_frame(shared_data, name)
+    keymap, error = calibrate_frame(image, CalibrationConfig())   # strict: the unit's own calibration, no fallback
     assert keymap is not None, error
-    return image, keymap, boxes(path.with_suffix(".xml"))
+    return image, keymap, expected
 
 
 def _in_boxes(hands, expected) -> set[int]:
