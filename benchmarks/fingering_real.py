@@ -44,7 +44,7 @@ from pianocam.calibration.motion import camera_motion, largest_shift
 from pianocam.config import CalibrationConfig
 from pianocam.fingering import assign_fingers
 from pianocam.fingering.evidence import DEFAULT_RULE
-from pianocam.fingering.steady import in_reference
+from pianocam.hands.steady import in_reference
 from pianocam.hands.tracker import HandTracker
 from pianocam.notes import NoteEvent
 from pianocam.notes.evaluate import match_notes, score_notes

@@ -3,7 +3,7 @@
 Both real clips here were filmed hand-held. Across the keys, against the frame its key map was made on, the
 partial-keyboard clip's keys move by up to 1.2 white keys (its G3 by 0.7 at the labelled onsets from frame 138
 on, so that the thumb on G3 lies over F3 of the frame-0 map), the close-up's by up to 0.4. A key map is true
-for its own frame only; moving each frame's landmarks into that frame (fingering.steady) carries it along.
+for its own frame only; moving each frame's landmarks into that frame (hands.steady) carries it along.
 The registration: OpenCV's ECC (findTransformECC) on the blurred grey key band with the hands masked out
 (they move across the keys; the keys move only with the camera), each frame started from the last answer.
 """

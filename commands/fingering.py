@@ -165,7 +165,7 @@ def _camera_motion(video: str, index: int, keymap, complexity: int, min_detectio
 def run(args) -> int:
     from pianocam.calibration.keymap import KeyMap
     from pianocam.fingering.assign import assign_fingers
-    from pianocam.fingering.steady import in_reference
+    from pianocam.hands.steady import in_reference
     from pianocam.hands.tracker import HandTracker
     from pianocam.sources import SourceError
     from pianocam.sources.pacing import FramePacer

@@ -8,11 +8,10 @@ millimetre threshold carries over from one camera to another.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from pianocam.calibration.keymap import KeyMap, apply_homography, key_span
+from pianocam.calibration.keymap import KeyMap
+from pianocam.hands.steady import in_reference
 from pianocam.hands.tracker import Hands
 from pianocam.notes import NoteEvent
 from pianocam.notes.strokes import CONFIDENCE, KNUCKLES, LEAD_S, PAD_SHARE, PADS, REFRACTORY_S, RISE_FRAMES, TIPS, StrokeDetector
@@ -28,7 +27,6 @@ KEY_CAP = 10.0         # a key's z-score counts up to this: a rendered key's spr
 RISE_NOISE = 1.0       # mm: a finger's spread is taken as at least this (MediaPipe's jitter on a still hand)
 LEVEL_NOISE = 1.0      # grey levels: a key's spread is taken as at least this (8-bit video's own noise)
 PRESS_SHARE = 0.7      # a key counts where its fingertip scores this share of the frame's best (chords)
-PAD_REACH = 0.0        # mm: a pad also counts for keys this close across the keys (0: only the key under it)
 PRESS_NMS = 5          # frames: one press per key within this many frames either side (its best frame)
 
 
@@ -84,21 +82,20 @@ def median_filtered(plane: np.ndarray, frames: int = MEDIAN_FRAMES) -> np.ndarra
 
 def find_presses(times: np.ndarray, planes: dict[str, np.ndarray], levels: np.ndarray, key_midis: list[int],
                  keymap: KeyMap, weight: float = KEY_WEIGHT, threshold: float = PRESS_SCORE,
-                 share: float = PRESS_SHARE, reach: float = PAD_REACH) -> list[NoteEvent]:
+                 share: float = PRESS_SHARE) -> list[NoteEvent]:
     """Notes from a whole recording: per frame, each fingertip scores its rise plus the motion of the key
-    under its pad (or of a key whose edge lies within `reach` mm of the pad across the keys); a key whose
-    fingertip scores above `threshold`, at least `share` of that frame's best, was pressed where that is
-    the key's best moment within PRESS_NMS frames. planes: per hand side, (frames, 21, 2) plane landmarks
-    (NaN where unseen); levels: (frames, keys) band levels of `key_midis` (KeyBandLevels)."""
+    under its pad; a key whose fingertip scores above `threshold`, at least `share` of that frame's best,
+    was pressed where that is the key's best moment within PRESS_NMS frames. planes: per hand side,
+    (frames, 21, 2) plane landmarks (NaN where unseen); levels: (frames, keys) band levels of `key_midis`
+    (KeyBandLevels)."""
     n = len(times)
     column = {m: i for i, m in enumerate(key_midis)}
     keys_z = key_motion_z(levels) if levels.size else np.zeros((n, 0))
     # A key's motion around each frame (the press shows in the band a frame or two off the fingertip's rise).
     moved = np.zeros_like(keys_z)
-    for i in range(n):
-        moved[i] = keys_z[max(0, i - KEY_WINDOW):i + KEY_WINDOW + 1].max(axis=0) if keys_z.size else moved[i]
+    for i in range(n if keys_z.size else 0):
+        moved[i] = keys_z[max(0, i - KEY_WINDOW):i + KEY_WINDOW + 1].max(axis=0)
     under = StrokeDetector(keymap)
-    spans = {m: key_span(m) for m in keymap.midis}
     key_score: dict[int, np.ndarray] = {}
     for plane in planes.values():
         plane = median_filtered(plane)
@@ -108,16 +105,12 @@ def find_presses(times: np.ndarray, planes: dict[str, np.ndarray], levels: np.nd
                 continue
             for f in range(5):
                 tip, joint = plane[i, TIPS[f]], plane[i, PADS[f]]
-                pad = tip + PAD_SHARE * (joint - tip)
-                midi = under.key_under(pad)
+                midi = under.key_under(tip + PAD_SHARE * (joint - tip))
                 if midi is None:
                     continue
-                near = {midi} | ({m for m, (x0, x1) in spans.items() if x0 - reach <= pad[0] < x1 + reach}
-                                 if reach > 0 else set())
-                for m in near:
-                    value = rise[i, f] + weight * (moved[i, column[m]] if m in column else 0.0)
-                    series = key_score.setdefault(m, np.zeros(n))
-                    series[i] = max(series[i], value)
+                value = rise[i, f] + weight * (moved[i, column[midi]] if midi in column else 0.0)
+                series = key_score.setdefault(midi, np.zeros(n))
+                series[i] = max(series[i], value)
     if not key_score:
         return []
     frame_best = np.max(list(key_score.values()), axis=0)
@@ -157,9 +150,7 @@ class PressFinder:
         lie and the fingertips moved back into the key map's frame."""
         self._times.append(t)
         if homography is not None:
-            back = np.linalg.inv(homography)
-            hands = replace(hands, hands=[replace(h, landmarks=np.column_stack(
-                [apply_homography(back, h.landmarks[:, :2]), h.landmarks[:, 2:]])) for h in hands.hands])
+            hands = in_reference(hands, homography)
         self._levels.append(self._band.update(image, hands, homography))
         self._hands.append({h.side: self.keymap.to_plane(h.landmarks[:, :2]) for h in hands.hands})
 

@@ -11,7 +11,7 @@ import pytest
 from pianocam.calibration.keymap import WHITE_KEY_WIDTH, KeyMap, apply_homography
 from pianocam.calibration.motion import MIN_CORRELATION, camera_motion
 from pianocam.fingering import assign_fingers
-from pianocam.fingering.steady import in_reference
+from pianocam.hands.steady import in_reference
 from pianocam.hands.tracker import HandTracker
 from pianocam.notes import NoteEvent
 from pianocam.sources.video import VideoFileSource
