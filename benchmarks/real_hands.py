@@ -4,7 +4,8 @@ Prints, per complexity and what MediaPipe looks at (frame: the whole frame; tile
 halves, tracker.tiles = 2; auto: tracker.view = auto, the default: the keyboard-sized view of hands/view.py,
 with its search tiles, where the key map says hands are small, and tracker.max_hands = auto, the default: up
 to four hands where more than two are seen, counted by a census that looks at square tiles as tall as the
-frame where hands are small or there is no key map (on a still image also while a hand is missing); auto2: the
+frame where hands are small or there is no key map (on a still image also while a hand is missing; a still image
+showing more than four takes up to ten after a closer look at squares half its height); auto2: the
 same view with max_hands = 2, the default before; keys: that view whenever a key map exists), how many
 annotated hands MediaPipe found (landmark centroid inside the box), how many of those got the right side,
 false detections, and CPU ms per frame (median of process time, all of MediaPipe's threads: steadier than wall

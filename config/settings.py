@@ -92,7 +92,8 @@ class TrackerConfig(Section):
         "auto", description="most hands to track; auto: two (one player), up to four where more are seen (a piano "
                             "duet: two players at one keyboard), checked every 60 frames while two are tracked; where "
                             "hands are small in the frame (or there is no key map yet) the check looks at square tiles "
-                            "as tall as the frame, and a tile showing hands nothing else tracks is tracked itself")
+                            "as tall as the frame, and a tile showing hands nothing else tracks is tracked itself; a still "
+                            "image showing more than four (a collage of insets) takes up to ten")
     min_detection_confidence: Confidence = Field(0.5, description="palm detector threshold")
     min_tracking_confidence: Confidence = Field(0.5, description="landmark tracking threshold before re-detection")
     mirrored: bool = Field(False, description="the image is mirrored (selfie view); top-down cameras are not")

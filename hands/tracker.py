@@ -13,7 +13,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pianocam.hands.view import LARGE_HAND_SHARE, View, census_tiles, hand_share, keyboard_view, square, square_to_frame
+from pianocam.hands.view import (
+    LARGE_HAND_SHARE,
+    View,
+    census_tiles,
+    crowd_tiles,
+    hand_share,
+    keyboard_view,
+    square,
+    square_to_frame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +122,10 @@ EDGE = 0.01  # a detection this close (fraction of the width) to a tile's inner 
 # tracked itself, every frame, while the cap stays raised (a second inset, a player beyond the keyboard's view).
 MAX_HANDS = ("auto", 1, 2, 3, 4)
 MOST_HANDS = 4
+# A still image is not a unit's camera (a frame to label, a cover video's picture): where its census shows more than
+# four whole hands (a collage of insets) it takes up to this many, after a closer look (hands/view.py: CROWD_TILE).
+# Video keeps MOST_HANDS: a unit at one keyboard sees at most two players.
+STILL_MOST_HANDS = 10
 ONE_PLAYER = 2
 CENSUS_FRAMES = 60
 CENSUS_QUIET = 2
@@ -389,6 +402,8 @@ class HandTracker:
         kept = keep_distinct(detections, self.most_hands)
         outside = view is not None and any(not view.holds(d[0]) for d in kept)
         if self.static:
+            if sum(not d[3] for d in keep_distinct(detections, STILL_MOST_HANDS)) > self.most_hands:
+                detections += self._closer_look(rgb, detections)
             return
         extra = [(d, x) for d, x in extra if any(d is k for k in kept)]
         beyond = [x for d, x in extra if x is not None and not (view is not None and view.holds(d[0]))]
@@ -431,6 +446,17 @@ class HandTracker:
                       if self._plausible(d[0], rgb.shape[1::-1])]
         return found
 
+    def _closer_look(self, rgb: np.ndarray, known: list[tuple]) -> list[tuple]:
+        """A crowded still image (see STILL_MOST_HANDS): the hands the squares half the frame's height show beyond
+        the `known` ones (greyed out in them); the cap rises to STILL_MOST_HANDS."""
+        self.max_hands = STILL_MOST_HANDS
+        found: list[tuple] = []
+        for x, y, side in crowd_tiles(rgb.shape[1::-1]):
+            seen = keep_distinct(known + found, STILL_MOST_HANDS)
+            found += [d for d in self._look_at_census_tile(self._searcher, rgb, x, known=seen, y=y, side=side)
+                      if self._plausible(d[0], rgb.shape[1::-1]) and _distinct([d], seen)]
+        return found
+
     def _plausible(self, normalized: np.ndarray, frame_size: tuple[int, int]) -> bool:
         """Whether a census hand is large enough to be a player's at this keyboard or one filmed alike (see
         TOO_SMALL); without a key map any hand is."""
@@ -440,24 +466,24 @@ class HandTracker:
         return span >= TOO_SMALL * self._hand_share * max(frame_size)
 
     def _look_at_census_tile(self, graph, rgb: np.ndarray, x: int, hide: View | None = None,
-                             known: list[tuple] = ()) -> list[tuple]:
-        """Hands in the census tile at left x (as tall as the frame), in whole-frame fractions. With `hide` (a
-        tracked tile, video mode) the view's crop is greyed out: the main graph tracks the hands there, and a
-        tile graph with room for the hands beyond it would otherwise take one of those."""
-        side, width = rgb.shape[0], rgb.shape[1]
-        tile = square(rgb, x, 0, side)
-        if hide is not None:
-            a, b = max(hide.x0 - x, 0), min(hide.x0 + hide.width - x, side)
-            if a < b:
-                tile[hide.y0:hide.y0 + hide.height, a:b] = 128
-        for d in known:
-            (a, top), (b, bottom) = _padded_box(d[0], width, side)
+                             known: list[tuple] = (), y: int = 0, side: int | None = None) -> list[tuple]:
+        """Hands in the census tile at left x (as tall as the frame, or the square of `side` at (x, y)), in
+        whole-frame fractions, with the `known` hands greyed out. With `hide` (a tracked tile, video mode) the
+        view's crop is greyed out too: the main graph tracks the hands there, and a tile graph with room for the
+        hands beyond it would otherwise take one of those."""
+        height, width = rgb.shape[:2]
+        side = side or height
+        tile = square(rgb, x, y, side)
+        boxes = [((hide.x0, hide.y0), (hide.x0 + hide.width, hide.y0 + hide.height))] if hide is not None else []
+        boxes += [tuple(_padded_box(d[0], width, height)) for d in known]
+        for (a, top), (b, bottom) in boxes:
             a, b = max(a - x, 0), min(b - x, side)
-            if a < b:
+            top, bottom = max(top - y, 0), min(bottom - y, side)
+            if a < b and top < bottom:
                 tile[top:bottom, a:b] = 128
         found = []
         for norm, label, score in _landmarks(graph.process(tile)):
-            norm, cut = square_to_frame(norm, x, 0, side, (width, side), x > 0, x + side < width)
+            norm, cut = square_to_frame(norm, x, y, side, (width, height), x > 0, x + side < width)
             found.append((norm, label, score, cut))
         return found
 

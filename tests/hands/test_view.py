@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from pianocam.hands.tracker import HandTracker
-from pianocam.hands.view import GAP, census_tiles, hand_share, keyboard_view
+from pianocam.hands.view import GAP, census_tiles, crowd_tiles, hand_share, keyboard_view
 from pianocam.scene import Scene, SceneSpec
 from pianocam.scene.keymap import truth_keymap
 
@@ -141,3 +141,15 @@ def test_census_tiles_are_as_tall_as_the_frame_cover_its_width_and_overlap_by_a_
 
 def test_a_near_square_frame_takes_its_census_whole():
     assert census_tiles((640, 480)) == ()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (854, 480), (640, 480)])
+def test_a_crowded_still_images_closer_look_covers_it_with_squares_half_its_height_overlapping_by_a_third(size):
+    fw, fh = size
+    tiles = crowd_tiles(size)
+    side = round(fh / 2)
+    assert {s for _, _, s in tiles} == {side}
+    xs, ys = sorted({x for x, _, _ in tiles}), sorted({y for _, y, _ in tiles})
+    assert len(tiles) == len(xs) * len(ys) and ys == [0, round((fh - side) / 2), fh - side]
+    assert xs[0] == 0 and xs[-1] + side == fw
+    assert all(b - a <= side * 2 / 3 + 1 for a, b in zip(xs, xs[1:]))   # overlap at least a third of a square
