@@ -18,9 +18,9 @@ the rendered benchmark scenes of benchmarks/fingering.py (offline, MIDI notes; s
 hands cached by that benchmark), so a cue is kept only if it helps on real footage.
 Then vision-only notes (no MIDI, no sound), hands tracked as `pianocam fingering --vision` tracks them,
 against the soundtrack's notes where the clip's sound is the piano, the labels' notes, the partial clip's
-second labelling (tests/fingering/partial_clip_second.json, held out: no vision parameter was set on it),
-and the truth (rendered): precision, recall, F1 per detector (keys darkening, fingertip strokes, both,
-strokes + key motion).
+second labelling (tests/fingering/partial_clip_second.json: held out for every detector but the key tops',
+whose parameters were set on it), and the truth (rendered): precision, recall, F1 per detector (keys darkening,
+fingertip strokes, both, strokes + key motion: --vision motion, key tops: --vision surface).
 Usage: .venv/bin/python benchmarks/fingering_real.py [--data ../shared/data] [--scenes 10] [--rules all]
        [--detection 0.2] [--vision-scenes 0] [--camera followed|fixed]
 """
@@ -263,6 +263,7 @@ def vision_notes(clip: Path, frames: list, keymap: KeyMap, motion: list | None =
     from pianocam.notes.vision import KeyPressDetector
 
     darkening, strokes, presses = KeyPressDetector(keymap), StrokeDetector(keymap), PressFinder(keymap)
+    surface = PressFinder(keymap, surface=True)
     capture = cv2.VideoCapture(str(clip))
     seen = {"keys darkening": [], "fingertip strokes": []}
     for index, hands in enumerate(frames):
@@ -272,8 +273,10 @@ def vision_notes(clip: Path, frames: list, keymap: KeyMap, motion: list | None =
         seen["keys darkening"] += darkening.update(image, hands, hands.t)
         seen["fingertip strokes"] += strokes.update(hands, hands.t)
         presses.update(image, hands, hands.t, motion[index] if motion is not None else None)
+        surface.update(image, hands, hands.t, motion[index] if motion is not None else None)
     seen["both"] = merge_notes(seen["fingertip strokes"], seen["keys darkening"])
     seen["strokes + key motion"] = presses.notes()
+    seen["key tops (surface)"] = surface.notes()
     return seen
 
 

@@ -15,10 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     notes.add_argument("--midi", help="the performance's MIDI file (note timing from it)")
     notes.add_argument("--audio", help="the performance's audio (wav, flac, mp3, or a video's sound: mp4, mov, "
                                        "mkv): notes transcribed with basic-pitch")
-    notes.add_argument("--vision", nargs="?", const="motion", choices=("motion", "strokes", "keys", "both"),
+    notes.add_argument("--vision", nargs="?", const="motion", choices=("motion", "surface", "strokes", "keys", "both"),
                        help="no MIDI, no sound: notes from the camera alone: fingertip strokes and key motion in the "
                             "black-key band together, following the camera (motion, the default: real close-up F1 0.87, "
-                            "held-out partial clip 0.35), fingertips seen striking alone (strokes: close-up 0.75), "
+                            "held-out partial clip 0.35), the white keys' uncovered tops stepping darker under a "
+                            "fingertip, black keys as motion (surface, for views that show the keys' tops beside the "
+                            "fingers: partial clip 0.73, set on it; close-up 0.50), fingertips seen striking alone "
+                            "(strokes: close-up 0.75), "
                             "keys seen darkening (keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
                             "benchmarks/fingering_real.py")
     parser.epilog = ("With no --midi, --audio or --vision the notes come from the video's own soundtrack, "
@@ -190,7 +193,7 @@ def run(args) -> int:
         from pianocam.notes.vision import KeyPressDetector
         strokes = StrokeDetector(keymap) if args.vision in ("strokes", "both") else None
         keys = KeyPressDetector(keymap) if args.vision in ("keys", "both") else None
-        presses = PressFinder(keymap) if args.vision == "motion" else None
+        presses = PressFinder(keymap, surface=args.vision == "surface") if args.vision in ("motion", "surface") else None
     seen = {"strokes": [], "keys": []}
     try:
         motion = (_camera_motion(args.video, made_on, keymap, args.complexity, args.min_detection)
