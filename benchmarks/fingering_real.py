@@ -256,8 +256,9 @@ def confusion_table(confusion: Counter) -> str:
 
 def vision_notes(clip: Path, frames: list, keymap: KeyMap, motion: list | None = None) -> dict[str, list[NoteEvent]]:
     """Vision-only notes per detector: keys seen darkening, fingertips seen striking, both of those merged,
-    and strokes scored with key motion (`pianocam fingering --vision`'s default), which takes the camera's
-    motion (per frame, the homography from the key map's frame) where it is given, as the command does."""
+    strokes scored with key motion (`pianocam fingering --vision`'s default) and the white keys' tops
+    (`--vision surface`); the last two take the camera's motion (per frame, the homography from the key map's
+    frame) where it is given, as the command does."""
     from pianocam.notes.presses import PressFinder
     from pianocam.notes.strokes import StrokeDetector, merge_notes
     from pianocam.notes.vision import KeyPressDetector
