@@ -15,7 +15,7 @@ import numpy as np
 
 from pianocam.calibration.keymap import WHITE_KEY_LENGTH, WHITE_KEY_WIDTH, KeyMap, apply_homography, is_black, key_span
 from pianocam.hands.tracker import Hands
-from pianocam.notes.vision import BONES
+from pianocam.notes.vision import BONES, white_key_top
 
 # Set on the real partial-keyboard clip (its blind labels; benchmarks/fingering_real.py, row "surface"): the Ode
 # to Joy close-up and the rendered scenes are the check.
@@ -33,12 +33,8 @@ NMS_FRAMES = 6            # one press per key within this many frames either sid
 def surface_points(keymap: KeyMap, midi: int) -> np.ndarray:
     """Points (keyboard plane, mm) over a white key's top: between the black keys and in front of them."""
     x0, x1 = key_span(midi)
-    xs = np.linspace(x0 + 2.0, x1 - 2.0, 5)
-    blocked = [key_span(m) for m in (midi - 1, midi + 1) if is_black(m)]
-    back = [(x, y) for x in xs if not any(b0 - 1 <= x <= b1 + 1 for b0, b1 in blocked)
-            for y in np.linspace(8.0, keymap.black_key_length - 3, 6)]
-    front = [(x, y) for x in xs for y in np.linspace(keymap.black_key_length + 4, 140.0, 10)]
-    return np.array(back + front)
+    return white_key_top(midi, np.linspace(x0 + 2.0, x1 - 2.0, 5), np.linspace(8.0, keymap.black_key_length - 3, 6),
+                         np.linspace(keymap.black_key_length + 4, 140.0, 10))
 
 
 class KeySurfaceLevels:
@@ -47,7 +43,13 @@ class KeySurfaceLevels:
     def __init__(self, keymap: KeyMap):
         self.keymap = keymap
         self.midis = [m for m in keymap.midis if not is_black(m)]
-        self._points = [keymap.to_image(surface_points(keymap, m)) for m in self.midis]
+        points = [keymap.to_image(surface_points(keymap, m)) for m in self.midis]
+        self._points = np.vstack(points) if points else np.zeros((0, 2))            # key map frame, image px
+        self._key = np.repeat(np.arange(len(points)), [len(p) for p in points])     # each point's key
+        self._own = self._points.round().astype(int)                                # where the hand mask is looked up
+        width, height = keymap.image_size
+        self._in_map = ((self._own[:, 0] >= 0) & (self._own[:, 0] < width)
+                        & (self._own[:, 1] >= 0) & (self._own[:, 1] < height))
         self._pad = max(1, int(round(MASK_MM * keymap.white_key_width_px / WHITE_KEY_WIDTH)))
 
     def update(self, image: np.ndarray, hands: Hands, homography: np.ndarray | None = None) -> np.ndarray:
@@ -57,16 +59,14 @@ class KeySurfaceLevels:
         height, width = grey.shape[:2]
         mask = hand_mask(self.keymap.image_size, hands, self._pad)
         levels = np.full(len(self.midis), np.nan)
-        for k, points in enumerate(self._points):
-            at = points if homography is None else apply_homography(homography, points)
-            inside = (at[:, 0] >= 0) & (at[:, 0] < width - 1) & (at[:, 1] >= 0) & (at[:, 1] < height - 1)
-            own = points.round().astype(int)
-            mw, mh = mask.shape[1], mask.shape[0]
-            clear = inside & (own[:, 0] >= 0) & (own[:, 0] < mw) & (own[:, 1] >= 0) & (own[:, 1] < mh)
-            clear[clear] = mask[own[clear, 1], own[clear, 0]] == 0
-            if clear.sum() >= MIN_SAMPLES:
-                px = at[clear].round().astype(int)
-                levels[k] = float(np.median(grey[px[:, 1], px[:, 0]]))
+        at = self._points if homography is None else apply_homography(homography, self._points)
+        clear = (self._in_map & (at[:, 0] >= 0) & (at[:, 0] < width - 1) & (at[:, 1] >= 0) & (at[:, 1] < height - 1))
+        clear[clear] = mask[self._own[clear, 1], self._own[clear, 0]] == 0
+        px = at.round().astype(int)
+        for k in range(len(self.midis)):
+            mine = clear & (self._key == k)
+            if mine.sum() >= MIN_SAMPLES:
+                levels[k] = float(np.median(grey[px[mine, 1], px[mine, 0]]))
         return levels
 
 

@@ -31,10 +31,16 @@ def _sample_plane(keymap: KeyMap, midi: int) -> np.ndarray:
     if is_black(midi):
         ys = np.linspace(10.0, keymap.black_key_length - 8, 6)
         return np.array([(x, y) for x in xs for y in ys])
+    return white_key_top(midi, xs, np.linspace(10.0, keymap.black_key_length - 5, 5),
+                         np.linspace(keymap.black_key_length + 5, 140.0, 4))
+
+
+def white_key_top(midi: int, xs, back_ys, front_ys) -> np.ndarray:
+    """Plane points (mm) on a white key's top: the grid xs x back_ys where no neighbouring black key lies
+    (between the black keys), and the whole grid xs x front_ys (in front of them)."""
     blocked = [key_span(m) for m in (midi - 1, midi + 1) if is_black(m)]
-    back = [(x, y) for x in xs if not any(b0 - 1 <= x <= b1 + 1 for b0, b1 in blocked)
-            for y in np.linspace(10.0, keymap.black_key_length - 5, 5)]
-    front = [(x, y) for x in xs for y in np.linspace(keymap.black_key_length + 5, 140.0, 4)]
+    back = [(x, y) for x in xs if not any(b0 - 1 <= x <= b1 + 1 for b0, b1 in blocked) for y in back_ys]
+    front = [(x, y) for x in xs for y in front_ys]
     return np.array(back + front)
 
 
