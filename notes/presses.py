@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pianocam.calibration.keymap import KeyMap, is_black
+from pianocam.calibration.keymap import KeyMap
 from pianocam.hands.steady import in_reference
 from pianocam.hands.tracker import Hands
 from pianocam.notes import NoteEvent
@@ -134,8 +134,8 @@ class PressFinder:
     """Collects, frame by frame, the hands on the keyboard plane and the keys' band levels; `notes()`
     then finds the presses over the whole recording (find_presses: the clip's own statistics set each
     finger's and key's scale, so it decides at the end, as offline decoding does). With `surface`, the
-    white keys' presses come from their tops stepping darker under a fingertip instead (notes/key_surface.py),
-    the black keys' still from find_presses."""
+    presses come from the keys' tops instead (notes/key_surface.py): a white key's stepping darker under a
+    fingertip, a black key's neighbours' strips stepping brighter."""
 
     def __init__(self, keymap: KeyMap, cover: float = 0.0, surface: bool = False):
         from pianocam.notes.key_motion import KeyBandLevels
@@ -156,23 +156,22 @@ class PressFinder:
         self._times.append(t)
         if homography is not None:
             hands = in_reference(hands, homography)
-        self._levels.append(self._band.update(image, hands, homography))
         if self._surface is not None:
             self._tops.append(self._surface.update(image, hands, homography))
+        else:
+            self._levels.append(self._band.update(image, hands, homography))
         self._hands.append({h.side: self.keymap.to_plane(h.landmarks[:, :2]) for h in hands.hands})
 
     def notes(self) -> list[NoteEvent]:
+        if self._surface is not None:
+            from pianocam.notes.key_surface import surface_presses
+
+            tips = [np.vstack([p[TIPS] for p in frame.values()]) if frame else np.zeros((0, 2)) for frame in self._hands]
+            samples = np.array(self._tops).reshape(len(self._times), -1)
+            return [NoteEvent(midi, float(self._times[i]), None, 64, "vision", CONFIDENCE)
+                    for midi, i in surface_presses(samples, self._surface, tips)]
         sides = sorted({side for frame in self._hands for side in frame})
         planes = {side: np.array([frame.get(side, np.full((21, 2), np.nan)) for frame in self._hands])
                   for side in sides}
         levels = np.array(self._levels) if self._levels else np.zeros((0, 0))
-        notes = find_presses(np.array(self._times), planes, levels, self._band.midis, self.keymap)
-        if self._surface is None:
-            return notes
-        from pianocam.notes.key_surface import surface_presses
-
-        tips = [np.vstack([p[TIPS] for p in frame.values()]) if frame else np.zeros((0, 2)) for frame in self._hands]
-        tops = np.array(self._tops).reshape(len(self._times), len(self._surface.midis))
-        white = [NoteEvent(midi, float(self._times[i]), None, 64, "vision", CONFIDENCE)
-                 for midi, i in surface_presses(tops, tips, self._surface.midis)]
-        return sorted(white + [n for n in notes if is_black(n.pitch)], key=lambda note: (note.onset, note.pitch))
+        return find_presses(np.array(self._times), planes, levels, self._band.midis, self.keymap)
