@@ -18,9 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     notes.add_argument("--vision", nargs="?", const="motion", choices=("motion", "surface", "strokes", "keys", "both"),
                        help="no MIDI, no sound: notes from the camera alone: fingertip strokes and key motion in the "
                             "black-key band together, following the camera (motion, the default: real close-up F1 0.87, "
-                            "held-out partial clip 0.35), the white keys' uncovered tops stepping darker under a "
-                            "fingertip, black keys as motion (surface, for views that show the keys' tops beside the "
-                            "fingers: partial clip 0.73, set on it; close-up 0.50), fingertips seen striking alone "
+                            "held-out partial clip 0.35), the keys' uncovered tops: a white key's stepping darker under a "
+                            "fingertip, a black key's neighbours' strips brighter (surface, for views that show the "
+                            "keys' tops beside the fingers: partial clip 0.90, set on it; close-up 0.55), fingertips "
+                            "seen striking alone "
                             "(strokes: close-up 0.75), "
                             "keys seen darkening (keys: rendered F1 0.96, close-up 0.15), or strokes and keys (both); "
                             "benchmarks/fingering_real.py")
